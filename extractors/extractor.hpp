@@ -79,7 +79,7 @@ class StepRunner {
   // Returns true when the step passed.
   template <class Fn>
   bool run(std::string name, Fn&& fn);
-  void skip(std::string name, std::string why);
+  void skip(std::string name, std::string why);  // `why` is reported as the hint
   bool failed() const { return m_failed; }
 
  private:

@@ -39,6 +39,7 @@ class Filter {
 
  private:
   struct Pattern;
+  static std::shared_ptr<const Pattern> compile(std::string_view text);
   std::vector<std::shared_ptr<const Pattern>> m_includes;
   std::vector<std::shared_ptr<const Pattern>> m_excludes;
 };

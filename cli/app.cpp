@@ -1,0 +1,125 @@
+#include "cli/app.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/version.hpp"
+#include "extractors/registry.hpp"
+
+namespace connctl::cli {
+namespace {
+
+// Set from the signal handler; the only process-wide state besides the registries.
+core::CancelToken g_cancel;
+
+extern "C" void on_stop_signal(int) { g_cancel.cancel(); }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  // A second Ctrl-C kills at once, for the impatient.
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void apply_log_options(const GlobalOptions& options) {
+  core::LogSettings settings;
+  settings.format = options.log_format == "json" ? core::LogFormat::json : core::LogFormat::text;
+  if (options.quiet) {
+    settings.level = core::LogLevel::error;
+  } else if (options.verbose > 0) {
+    settings.level = core::LogLevel::debug;
+  }
+  settings.color = settings.format == core::LogFormat::text && isatty(STDERR_FILENO) &&
+                   std::getenv("NO_COLOR") == nullptr;
+  core::set_log_settings(settings);
+}
+
+void report_error(const core::Error& e) {
+  std::string line = e.what();
+  if (!e.hint().empty()) line += "; " + e.hint();
+  core::log_line(core::LogLevel::error, line);
+}
+
+constexpr const char* k_footer = R"(Examples:
+  connctl extract sqlite:///abs/path/shop.db > shop.json
+  connctl extract shop --format ndjson --include 'main.order*' --output shop.ndjson
+  connctl test-connection shop --format json
+  connctl extractors describe sqlite
+  connctl config validate --config /etc/connctl/config.toml
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error,
+3 connection or authentication failure, 4 partial (some objects skipped),
+5 diff found changes at or above --fail-on, 130 interrupted.
+Documentation: docs/cli.md, docs/config.md.)";
+
+}  // namespace
+
+const core::Config* Context::config(bool required) {
+  if (!m_loaded) {
+    m_loaded = true;
+    if (auto path = core::find_config_file(options.config_path)) {
+      m_config = core::load_config(*path, extractors::Registry::instance().config_lookup());
+    }
+  }
+  if (!m_config && required) {
+    core::throw_usage("no config file found",
+                      "pass --config FILE, set CONNCTL_CONFIG, or create ./connctl.toml (see docs/config.md)");
+  }
+  return m_config ? &*m_config : nullptr;
+}
+
+bool Context::config_explicit() const { return options.config_path || std::getenv("CONNCTL_CONFIG"); }
+
+core::CancelToken& Context::cancel() { return g_cancel; }
+
+int run(int argc, char** argv) {
+  Context ctx;
+  CLI::App app{"connctl: extract metadata from databases, warehouses and BI tools", "connctl"};
+  app.footer(k_footer);
+  app.set_version_flag("--version", fmt::format("connctl {}", core::k_version));
+  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
+  app.add_option("--config", ctx.options.config_path, "Config file (default: lookup order in docs/config.md)")
+      ->type_name("FILE");
+  app.add_option("--log-format", ctx.options.log_format, "Log lines on stderr as text or JSON")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("-q,--quiet", ctx.options.quiet, "Only errors on stderr, no progress");
+  app.add_flag("-v,--verbose", ctx.options.verbose, "Debug logging");
+
+  add_extract_command(app, ctx);
+  add_test_connection_command(app, ctx);
+  add_extractors_command(app, ctx);
+  add_config_command(app, ctx);
+
+  install_signal_handlers();
+  try {
+    app.parse(argc, argv);
+    apply_log_options(ctx.options);
+    return ctx.action ? ctx.action() : 0;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    core::log_line(core::LogLevel::error, message + "; run 'connctl --help'");
+    return static_cast<int>(core::ExitCode::usage);
+  } catch (const core::Error& e) {
+    report_error(e);
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    core::log_line(core::LogLevel::error, e.what());
+    return static_cast<int>(core::ExitCode::runtime);
+  }
+}
+
+}  // namespace connctl::cli

@@ -1,0 +1,114 @@
+#include "schema/entity.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cassert>
+#include <stdexcept>
+
+namespace connctl::schema {
+namespace {
+
+constexpr std::array<std::string_view, 16> k_kind_names = {
+    "database", "schema",  "table",   "view",    "materialized_view", "column",    "constraint", "index",
+    "routine",  "sequence", "trigger", "project", "workbook",          "dashboard", "chart",      "dataset",
+};
+
+constexpr std::array<std::string_view, 8> k_reserved = {"kind", "fqn",         "name",         "parent",
+                                                        "id",   "fingerprint", "observations", "record"};
+
+// Hex of the first 16 bytes of SHA-256: 128 bits is plenty for identity and
+// keeps ids short in the output and the catalog.
+std::string short_sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(32);
+  for (unsigned int i = 0; i < 16 && i < len; ++i) {
+    out.push_back(k_hex[digest[i] >> 4]);
+    out.push_back(k_hex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(EntityKind kind) { return k_kind_names[static_cast<std::size_t>(kind)]; }
+
+std::optional<EntityKind> parse_entity_kind(std::string_view text) {
+  for (std::size_t i = 0; i < k_kind_names.size(); ++i) {
+    if (k_kind_names[i] == text) return static_cast<EntityKind>(i);
+  }
+  return std::nullopt;
+}
+
+const std::vector<EntityKind>& all_entity_kinds() {
+  static const std::vector<EntityKind> kinds = [] {
+    std::vector<EntityKind> out;
+    for (std::size_t i = 0; i < k_kind_names.size(); ++i) out.push_back(static_cast<EntityKind>(i));
+    return out;
+  }();
+  return kinds;
+}
+
+bool is_reserved_field(std::string_view key) {
+  for (auto r : k_reserved) {
+    if (r == key) return true;
+  }
+  return false;
+}
+
+Value Entity::body() const {
+  Object body = attributes;
+  body.emplace_back("fqn", fqn);
+  body.emplace_back("kind", std::string(to_string(kind)));
+  body.emplace_back("name", name);
+  if (parent) body.emplace_back("parent", *parent);
+  canonicalize(body);
+  return Value(std::move(body));
+}
+
+std::string make_entity_id(std::string_view source, EntityKind kind, std::string_view fqn) {
+  std::string key;
+  key.reserve(source.size() + fqn.size() + 24);
+  key.append(source).push_back('\x1f');
+  key.append(to_string(kind)).push_back('\x1f');
+  key.append(fqn);
+  return short_sha256_hex(key);
+}
+
+std::string fingerprint_of(const Value& body) { return short_sha256_hex(to_canonical_json(body)); }
+
+EntityBuilder::EntityBuilder(std::string_view source, EntityKind kind, const Fqn& fqn) : m_source(source) {
+  if (fqn.empty()) throw std::invalid_argument("an entity needs a non-empty FQN");
+  m_entity.kind = kind;
+  m_entity.fqn = fqn.str();
+  m_entity.name = fqn.name();
+  // The first component is the source, which is not an entity itself.
+  if (fqn.size() > 2) m_entity.parent = fqn.parent().str();
+}
+
+EntityBuilder& EntityBuilder::set(std::string key, Value value) {
+  assert(!is_reserved_field(key));
+  m_entity.attributes.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+EntityBuilder& EntityBuilder::observe(std::string key, Value value) {
+  m_entity.observations.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+Entity EntityBuilder::build() {
+  canonicalize(m_entity.attributes);
+  canonicalize(m_entity.observations);
+  m_entity.id = make_entity_id(m_source, m_entity.kind, m_entity.fqn);
+  m_entity.fingerprint = fingerprint_of(m_entity.body());
+  return std::move(m_entity);
+}
+
+}  // namespace connctl::schema
