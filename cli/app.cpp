@@ -16,7 +16,9 @@ namespace {
 // Set from the signal handler; the only process-wide state besides the registries.
 core::CancelToken g_cancel;
 
-extern "C" void on_stop_signal(int) { g_cancel.cancel(); }
+extern "C" void on_stop_signal(int) {
+  g_cancel.cancel();
+}
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -69,15 +71,20 @@ const core::Config* Context::config(bool required) {
     }
   }
   if (!m_config && required) {
-    core::throw_usage("no config file found",
-                      "pass --config FILE, set CONNCTL_CONFIG, or create ./connctl.toml (see docs/config.md)");
+    core::throw_usage(
+        "no config file found",
+        "pass --config FILE, set CONNCTL_CONFIG, or create ./connctl.toml (see docs/config.md)");
   }
   return m_config ? &*m_config : nullptr;
 }
 
-bool Context::config_explicit() const { return options.config_path || std::getenv("CONNCTL_CONFIG"); }
+bool Context::config_explicit() const {
+  return options.config_path || std::getenv("CONNCTL_CONFIG");
+}
 
-core::CancelToken& Context::cancel() { return g_cancel; }
+core::CancelToken& Context::cancel() {
+  return g_cancel;
+}
 
 int run(int argc, char** argv) {
   Context ctx;
@@ -86,7 +93,8 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("connctl {}", core::k_version));
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
-  app.add_option("--config", ctx.options.config_path, "Config file (default: lookup order in docs/config.md)")
+  app.add_option("--config", ctx.options.config_path,
+                 "Config file (default: lookup order in docs/config.md)")
       ->type_name("FILE");
   app.add_option("--log-format", ctx.options.log_format, "Log lines on stderr as text or JSON")
       ->check(CLI::IsMember({"text", "json"}));

@@ -52,9 +52,12 @@ void add_config_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("config", "Work with the config file");
   cmd->require_subcommand(1);
   auto opts = std::make_shared<ValidateOptions>();
-  auto* validate = cmd->add_subcommand("validate", "Validate the config file (exit 2 with file:line:column if not)");
-  validate->add_option("--format", opts->format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  validate->callback([opts, &ctx] { ctx.action = [opts, &ctx] { return run_validate(*opts, ctx); }; });
+  auto* validate = cmd->add_subcommand(
+      "validate", "Validate the config file (exit 2 with file:line:column if not)");
+  validate->add_option("--format", opts->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  validate->callback(
+      [opts, &ctx] { ctx.action = [opts, &ctx] { return run_validate(*opts, ctx); }; });
 }
 
 }  // namespace connctl::cli

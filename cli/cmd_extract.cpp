@@ -45,19 +45,23 @@ int run_extract(const ExtractOptions& opts, Context& ctx) {
   std::FILE* out = output ? output->file() : stdout;
 
   auto started = std::chrono::steady_clock::now();
-  schema::DocumentHeader header{spec.name, spec.type, core::format_iso8601_utc(core::SystemClock().now())};
-  schema::DocumentWriter writer(out, opts.format == "ndjson" ? schema::OutputFormat::ndjson : schema::OutputFormat::json,
-                                header);
+  schema::DocumentHeader header{spec.name, spec.type,
+                                core::format_iso8601_utc(core::SystemClock().now())};
+  schema::DocumentWriter writer(
+      out, opts.format == "ndjson" ? schema::OutputFormat::ndjson : schema::OutputFormat::json,
+      header);
   CountingSink counter(writer);
   std::unique_ptr<ProgressSink> progress;
-  if (stderr_is_terminal() && !ctx.options.quiet) progress = std::make_unique<ProgressSink>(counter, spec.name);
+  if (stderr_is_terminal() && !ctx.options.quiet)
+    progress = std::make_unique<ProgressSink>(counter, spec.name);
   schema::EntitySink& sink = progress ? static_cast<schema::EntitySink&>(*progress) : counter;
 
   core::log_debug("extracting source '{}' ({}) defined at {}", spec.name, spec.type, spec.origin);
   auto result = extractor->extract(request, sink, ctx.cancel());
   progress.reset();
   if (ctx.cancel().cancelled()) {
-    core::log_error("extract of source '{}' interrupted; nothing was written to the output file", spec.name);
+    core::log_error("extract of source '{}' interrupted; nothing was written to the output file",
+                    spec.name);
     return static_cast<int>(core::ExitCode::interrupted);
   }
   writer.finish(schema::DocumentFooter{result.completeness, result.watermark});
@@ -65,9 +69,11 @@ int run_extract(const ExtractOptions& opts, Context& ctx) {
 
   bool partial = counter.skipped > 0;
   for (const auto& c : result.completeness) partial = partial || !c.complete;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  core::log_info("extracted {} entities and {} lineage edges from source '{}' in {} ms{}", counter.entities,
-                 counter.lineage, spec.name, ms,
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
+  core::log_info("extracted {} entities and {} lineage edges from source '{}' in {} ms{}",
+                 counter.entities, counter.lineage, spec.name, ms,
                  partial ? fmt::format("; {} objects skipped (partial)", counter.skipped) : "");
   return static_cast<int>(partial ? core::ExitCode::partial : core::ExitCode::ok);
 }
@@ -84,14 +90,18 @@ void add_extract_command(CLI::App& app, Context& ctx) {
 
 Exit codes: 0 ok, 2 bad arguments or config, 3 source unreachable (nothing written),
 4 some objects could not be read (reported as warnings), 130 interrupted.)");
-  cmd->add_option("source", opts->source, "A configured source name or a URL (sqlite:///abs/path.db)")->required();
-  cmd->add_option("--include", opts->includes, "Only objects matching PATTERN (repeatable; see docs/cli.md)")
+  cmd->add_option("source", opts->source,
+                  "A configured source name or a URL (sqlite:///abs/path.db)")
+      ->required();
+  cmd->add_option("--include", opts->includes,
+                  "Only objects matching PATTERN (repeatable; see docs/cli.md)")
       ->type_name("PATTERN");
   cmd->add_option("--exclude", opts->excludes, "Leave out objects matching PATTERN (repeatable)")
       ->type_name("PATTERN");
   cmd->add_option("--format", opts->format, "json: one document; ndjson: one record per line")
       ->check(CLI::IsMember({"json", "ndjson"}));
-  cmd->add_option("--output,-o", opts->output, "Write to FILE atomically instead of stdout")->type_name("FILE");
+  cmd->add_option("--output,-o", opts->output, "Write to FILE atomically instead of stdout")
+      ->type_name("FILE");
   cmd->add_flag("--no-lineage", opts->no_lineage, "Do not compute lineage");
   cmd->add_flag("--stats", opts->stats, "Add observations such as row counts (may read data)");
   cmd->callback([opts, &ctx] { ctx.action = [opts, &ctx] { return run_extract(*opts, ctx); }; });

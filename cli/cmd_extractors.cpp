@@ -128,13 +128,14 @@ int run_describe(const DescribeOptions& opts) {
   }
   std::vector<std::string> schemes;
   for (const auto& s : info->url_schemes) schemes.push_back(s + "://");
-  std::printf("type:         %s\ndescription:  %s\nurl schemes:  %s\ncapabilities: %s\n\n", info->type.c_str(),
-              info->description.c_str(), join(schemes, " ").c_str(), capability_text(info->capabilities).c_str());
+  std::printf("type:         %s\ndescription:  %s\nurl schemes:  %s\ncapabilities: %s\n\n",
+              info->type.c_str(), info->description.c_str(), join(schemes, " ").c_str(),
+              capability_text(info->capabilities).c_str());
   std::vector<std::vector<std::string>> rows;
   auto add_row = [&](const core::KeySpec& key, const char* scope) {
     rows.push_back({key.name, std::string(core::to_string(key.type)), key.required ? "yes" : "no",
-                    key.secret ? "yes" : "no", key.default_value.empty() ? "-" : key.default_value, scope,
-                    key.description});
+                    key.secret ? "yes" : "no", key.default_value.empty() ? "-" : key.default_value,
+                    scope, key.description});
   };
   for (const auto& key : info->keys) add_row(key, info->type.c_str());
   for (const auto& key : core::common_source_keys()) add_row(key, "common");
@@ -145,19 +146,25 @@ int run_describe(const DescribeOptions& opts) {
 }  // namespace
 
 void add_extractors_command(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("extractors", "List the extractor types and their configuration keys");
+  auto* cmd =
+      app.add_subcommand("extractors", "List the extractor types and their configuration keys");
   cmd->require_subcommand(1);
 
   auto list_opts = std::make_shared<ListOptions>();
   auto* list = cmd->add_subcommand("list", "One line per extractor type");
-  list->add_option("--format", list_opts->format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  list->add_option("--format", list_opts->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   list->callback([list_opts, &ctx] { ctx.action = [list_opts] { return run_list(*list_opts); }; });
 
   auto describe_opts = std::make_shared<DescribeOptions>();
-  auto* describe = cmd->add_subcommand("describe", "Config keys (type, required, secret) and capabilities of TYPE");
+  auto* describe = cmd->add_subcommand(
+      "describe", "Config keys (type, required, secret) and capabilities of TYPE");
   describe->add_option("type", describe_opts->type, "An extractor type, e.g. sqlite")->required();
-  describe->add_option("--format", describe_opts->format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  describe->callback([describe_opts, &ctx] { ctx.action = [describe_opts] { return run_describe(*describe_opts); }; });
+  describe->add_option("--format", describe_opts->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  describe->callback([describe_opts, &ctx] {
+    ctx.action = [describe_opts] { return run_describe(*describe_opts); };
+  });
 }
 
 }  // namespace connctl::cli

@@ -51,7 +51,9 @@ void print_report_text(const extractors::TestReport& report) {
     std::string detail = step.error;
     if (!step.hint.empty()) detail += detail.empty() ? step.hint : " (" + step.hint + ")";
     rows.push_back({step.name, std::string(extractors::to_string(step.status)),
-                    step.status == extractors::StepStatus::skipped ? std::string() : fmt::format("{} ms", step.duration_ms),
+                    step.status == extractors::StepStatus::skipped
+                        ? std::string()
+                        : fmt::format("{} ms", step.duration_ms),
                     detail});
   }
   print_table({"STEP", "STATUS", "TIME", "DETAIL"}, rows);
@@ -78,15 +80,18 @@ int run_test_connection(const TestOptions& opts, Context& ctx) {
 
 void add_test_connection_command(CLI::App& app, Context& ctx) {
   auto opts = std::make_shared<TestOptions>();
-  auto* cmd = app.add_subcommand("test-connection", "Check that a source can be reached and read, step by step");
+  auto* cmd = app.add_subcommand("test-connection",
+                                 "Check that a source can be reached and read, step by step");
   cmd->footer(R"(Examples:
   connctl test-connection sqlite:///abs/path/shop.db
   connctl test-connection shop --format json
 
 Exit codes: 0 every step passed, 2 bad arguments or config, 3 a step failed.)");
   cmd->add_option("source", opts->source, "A configured source name or a URL")->required();
-  cmd->add_option("--format", opts->format, "text (a table) or json")->check(CLI::IsMember({"text", "json"}));
-  cmd->callback([opts, &ctx] { ctx.action = [opts, &ctx] { return run_test_connection(*opts, ctx); }; });
+  cmd->add_option("--format", opts->format, "text (a table) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->callback(
+      [opts, &ctx] { ctx.action = [opts, &ctx] { return run_test_connection(*opts, ctx); }; });
 }
 
 }  // namespace connctl::cli

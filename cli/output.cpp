@@ -13,14 +13,20 @@
 
 namespace connctl::cli {
 
-bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
-bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+bool stdout_is_terminal() {
+  return isatty(STDOUT_FILENO) == 1;
+}
+bool stderr_is_terminal() {
+  return isatty(STDERR_FILENO) == 1;
+}
 
-void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& headers,
+                 const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths(headers.size(), 0);
   for (std::size_t i = 0; i < headers.size(); ++i) widths[i] = headers[i].size();
   for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
   }
   auto print_row = [&](const std::vector<std::string>& row) {
     std::string line;
@@ -38,7 +44,9 @@ void json_string(JsonWriter& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-void json_key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+void json_key(JsonWriter& w, std::string_view k) {
+  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
 
 void json_string_or_null(JsonWriter& w, std::string_view s) {
   if (s.empty()) {
@@ -59,8 +67,9 @@ AtomicOutputFile::AtomicOutputFile(const std::filesystem::path& target) : m_targ
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
   int fd = mkstemp(tmpl.data());
   if (fd < 0) {
-    core::throw_runtime(fmt::format("cannot create the output file in {}: {}", dir.string(), std::strerror(errno)),
-                        "check that the directory exists and is writable");
+    core::throw_runtime(
+        fmt::format("cannot create the output file in {}: {}", dir.string(), std::strerror(errno)),
+        "check that the directory exists and is writable");
   }
   m_temp = tmpl;
   // mkstemp creates 0600; give the file the mode a plain create would get.
@@ -86,10 +95,11 @@ void AtomicOutputFile::commit() {
   int err = errno;
   ok = std::fclose(m_file) == 0 && ok;
   m_file = nullptr;
-  if (!ok) core::throw_runtime(fmt::format("cannot write {}: {}", m_target.string(), std::strerror(err)));
+  if (!ok)
+    core::throw_runtime(fmt::format("cannot write {}: {}", m_target.string(), std::strerror(err)));
   if (std::rename(m_temp.c_str(), m_target.c_str()) != 0) {
-    core::throw_runtime(fmt::format("cannot move the output into place at {}: {}", m_target.string(),
-                                    std::strerror(errno)));
+    core::throw_runtime(fmt::format("cannot move the output into place at {}: {}",
+                                    m_target.string(), std::strerror(errno)));
   }
   m_committed = true;
 }
@@ -97,7 +107,9 @@ void AtomicOutputFile::commit() {
 ProgressSink::ProgressSink(schema::EntitySink& next, std::string source)
     : m_next(next), m_source(std::move(source)) {}
 
-ProgressSink::~ProgressSink() { clear(); }
+ProgressSink::~ProgressSink() {
+  clear();
+}
 
 void ProgressSink::on_entity(const schema::Entity& entity) {
   ++m_count;
@@ -133,7 +145,8 @@ void CountingSink::on_warning(const schema::Warning& warning) {
   ++warnings;
   if (warning.skipped) ++skipped;
   core::log_line(warning.skipped ? core::LogLevel::warn : core::LogLevel::info,
-                 fmt::format("{}: {}{}", warning.object, warning.message, warning.skipped ? " (skipped)" : ""));
+                 fmt::format("{}: {}{}", warning.object, warning.message,
+                             warning.skipped ? " (skipped)" : ""));
   m_next.on_warning(warning);
 }
 

@@ -22,7 +22,8 @@ bool stdout_is_terminal();
 bool stderr_is_terminal();
 
 // Prints rows aligned under headers (two spaces between columns).
-void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+void print_table(const std::vector<std::string>& headers,
+                 const std::vector<std::vector<std::string>>& rows);
 
 // Writes a JSON string value (helper for the many small documents).
 void json_string(JsonWriter& w, std::string_view s);

@@ -22,20 +22,28 @@ LoggerState& state() {
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warn: return "warn";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "info";
 }
 
 const char* level_color(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "\x1b[31m";
-    case LogLevel::warn: return "\x1b[33m";
-    case LogLevel::info: return "\x1b[36m";
-    case LogLevel::debug: return "\x1b[90m";
+    case LogLevel::error:
+      return "\x1b[31m";
+    case LogLevel::warn:
+      return "\x1b[33m";
+    case LogLevel::info:
+      return "\x1b[36m";
+    case LogLevel::debug:
+      return "\x1b[90m";
   }
   return "";
 }
@@ -44,11 +52,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);

@@ -32,19 +32,23 @@ void log_line(LogLevel level, std::string_view message, const LogFields& fields 
 
 template <class... Args>
 void log_error(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_enabled(LogLevel::error)) log_line(LogLevel::error, fmt::format(f, std::forward<Args>(args)...));
+  if (log_enabled(LogLevel::error))
+    log_line(LogLevel::error, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_warn(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_enabled(LogLevel::warn)) log_line(LogLevel::warn, fmt::format(f, std::forward<Args>(args)...));
+  if (log_enabled(LogLevel::warn))
+    log_line(LogLevel::warn, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_info(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_enabled(LogLevel::info)) log_line(LogLevel::info, fmt::format(f, std::forward<Args>(args)...));
+  if (log_enabled(LogLevel::info))
+    log_line(LogLevel::info, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_debug(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_enabled(LogLevel::debug)) log_line(LogLevel::debug, fmt::format(f, std::forward<Args>(args)...));
+  if (log_enabled(LogLevel::debug))
+    log_line(LogLevel::debug, fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace connctl::core

@@ -21,9 +21,13 @@ std::string Location::str() const {
   return fmt::format("{}:{}:{}", file, line, column);
 }
 
-void Settings::set(std::string key, Setting setting) { m_values[std::move(key)] = std::move(setting); }
+void Settings::set(std::string key, Setting setting) {
+  m_values[std::move(key)] = std::move(setting);
+}
 
-bool Settings::has(std::string_view key) const { return m_values.find(key) != m_values.end(); }
+bool Settings::has(std::string_view key) const {
+  return m_values.find(key) != m_values.end();
+}
 
 const Setting* Settings::find(std::string_view key) const {
   auto it = m_values.find(key);
@@ -50,7 +54,8 @@ std::optional<std::vector<std::string>> Settings::get_string_list(std::string_vi
   return get_as<std::vector<std::string>>(*this, key, "a list of strings");
 }
 
-std::optional<std::map<std::string, std::string>> Settings::get_string_table(std::string_view key) const {
+std::optional<std::map<std::string, std::string>> Settings::get_string_table(
+    std::string_view key) const {
   return get_as<std::map<std::string, std::string>>(*this, key, "a table of strings");
 }
 

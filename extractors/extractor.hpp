@@ -83,7 +83,8 @@ class StepRunner {
   bool failed() const { return m_failed; }
 
  private:
-  void record(std::string name, StepStatus status, std::int64_t ms, std::string error, std::string hint);
+  void record(std::string name, StepStatus status, std::int64_t ms, std::string error,
+              std::string hint);
   TestReport& m_report;
   bool m_failed = false;
 };

@@ -12,8 +12,8 @@ namespace connctl::extractors {
 
 struct Filter::Pattern {
   std::string text;
-  std::unique_ptr<RE2> whole;                      // "re:" patterns
-  std::vector<std::unique_ptr<RE2>> components;   // glob patterns, one per component
+  std::unique_ptr<RE2> whole;                    // "re:" patterns
+  std::vector<std::unique_ptr<RE2>> components;  // glob patterns, one per component
 
   bool matches_prefix(const std::vector<std::string>& path, std::size_t count) const {
     for (std::size_t i = 0; i < count; ++i) {
@@ -60,7 +60,8 @@ std::string joined(const std::vector<std::string>& path) {
 std::shared_ptr<const Filter::Pattern> Filter::compile(std::string_view text) {
   auto pattern = std::make_shared<Pattern>();
   pattern->text = std::string(text);
-  if (text.empty()) core::throw_usage("an empty include/exclude pattern matches nothing; remove it");
+  if (text.empty())
+    core::throw_usage("an empty include/exclude pattern matches nothing; remove it");
   if (text.substr(0, 3) == "re:") {
     pattern->whole = std::make_unique<RE2>(text.substr(3), regex_options());
     if (!pattern->whole->ok()) {
@@ -89,10 +90,16 @@ Filter& Filter::operator=(const Filter&) = default;
 Filter::Filter(Filter&&) noexcept = default;
 Filter& Filter::operator=(Filter&&) noexcept = default;
 
-void Filter::include(std::string_view pattern) { m_includes.push_back(compile(pattern)); }
-void Filter::exclude(std::string_view pattern) { m_excludes.push_back(compile(pattern)); }
+void Filter::include(std::string_view pattern) {
+  m_includes.push_back(compile(pattern));
+}
+void Filter::exclude(std::string_view pattern) {
+  m_excludes.push_back(compile(pattern));
+}
 
-bool Filter::empty() const { return m_includes.empty() && m_excludes.empty(); }
+bool Filter::empty() const {
+  return m_includes.empty() && m_excludes.empty();
+}
 
 bool Filter::matches(const std::vector<std::string>& path) const {
   auto hit = [&](const Pattern& p) {

@@ -8,15 +8,19 @@ namespace connctl::extractors {
 
 std::string_view to_string(StepStatus status) {
   switch (status) {
-    case StepStatus::ok: return "ok";
-    case StepStatus::failed: return "failed";
-    case StepStatus::skipped: return "skipped";
+    case StepStatus::ok:
+      return "ok";
+    case StepStatus::failed:
+      return "failed";
+    case StepStatus::skipped:
+      return "skipped";
   }
   return "failed";
 }
 
 bool TestReport::ok() const {
-  return std::none_of(steps.begin(), steps.end(), [](const TestStep& s) { return s.status == StepStatus::failed; });
+  return std::none_of(steps.begin(), steps.end(),
+                      [](const TestStep& s) { return s.status == StepStatus::failed; });
 }
 
 void StepRunner::skip(std::string name, std::string why) {  // the reason goes in the hint
@@ -25,7 +29,8 @@ void StepRunner::skip(std::string name, std::string why) {  // the reason goes i
 
 void StepRunner::record(std::string name, StepStatus status, std::int64_t ms, std::string error,
                         std::string hint) {
-  m_report.steps.push_back(TestStep{std::move(name), status, ms, std::move(error), std::move(hint)});
+  m_report.steps.push_back(
+      TestStep{std::move(name), status, ms, std::move(error), std::move(hint)});
 }
 
 Registry& Registry::instance() {

@@ -60,10 +60,10 @@ class Registry {
 
 #define CONNCTL_REGISTRY_CONCAT2(a, b) a##b
 #define CONNCTL_REGISTRY_CONCAT(a, b) CONNCTL_REGISTRY_CONCAT2(a, b)
-#define CONNCTL_REGISTER_EXTRACTOR(info)                                                 \
-  namespace {                                                                             \
+#define CONNCTL_REGISTER_EXTRACTOR(info)                                               \
+  namespace {                                                                          \
   [[maybe_unused]] const bool CONNCTL_REGISTRY_CONCAT(connctl_registered_, __LINE__) = \
-      ::connctl::extractors::Registry::instance().add(info);                              \
+      ::connctl::extractors::Registry::instance().add(info);                           \
   }
 
 }  // namespace connctl::extractors

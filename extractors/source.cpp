@@ -68,16 +68,17 @@ SourceSpec spec_from_config(const core::SourceConfig& source) {
   spec.origin = source.where.str();
   const ExtractorInfo* info = Registry::instance().find(source.type);
   if (!info) {
-    core::throw_usage(fmt::format("{}: source '{}': unknown source type '{}'", source.where.str(), source.name,
-                                  source.type),
+    core::throw_usage(fmt::format("{}: source '{}': unknown source type '{}'", source.where.str(),
+                                  source.name, source.type),
                       fmt::format("known types: {}", known_types()));
   }
   if (auto url_text = source.settings.get_string("url")) {
     core::Url url = core::parse_url(*url_text);
-    if (std::find(info->url_schemes.begin(), info->url_schemes.end(), url.scheme) == info->url_schemes.end()) {
+    if (std::find(info->url_schemes.begin(), info->url_schemes.end(), url.scheme) ==
+        info->url_schemes.end()) {
       core::throw_usage(fmt::format("{}: source '{}': a {}: URL does not fit type '{}'",
-                                    source.settings.find("url")->where.str(), source.name, url.scheme,
-                                    source.type));
+                                    source.settings.find("url")->where.str(), source.name,
+                                    url.scheme, source.type));
     }
     std::string ignored_name;
     core::Settings from_url = info->settings_from_url(url, ignored_name);

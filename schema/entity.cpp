@@ -10,12 +10,13 @@ namespace connctl::schema {
 namespace {
 
 constexpr std::array<std::string_view, 16> k_kind_names = {
-    "database", "schema",  "table",   "view",    "materialized_view", "column",    "constraint", "index",
-    "routine",  "sequence", "trigger", "project", "workbook",          "dashboard", "chart",      "dataset",
+    "database",   "schema",    "table",   "view",     "materialized_view", "column",
+    "constraint", "index",     "routine", "sequence", "trigger",           "project",
+    "workbook",   "dashboard", "chart",   "dataset",
 };
 
-constexpr std::array<std::string_view, 8> k_reserved = {"kind", "fqn",         "name",         "parent",
-                                                        "id",   "fingerprint", "observations", "record"};
+constexpr std::array<std::string_view, 8> k_reserved = {
+    "kind", "fqn", "name", "parent", "id", "fingerprint", "observations", "record"};
 
 // Hex of the first 16 bytes of SHA-256: 128 bits is plenty for identity and
 // keeps ids short in the output and the catalog.
@@ -37,7 +38,9 @@ std::string short_sha256_hex(std::string_view data) {
 
 }  // namespace
 
-std::string_view to_string(EntityKind kind) { return k_kind_names[static_cast<std::size_t>(kind)]; }
+std::string_view to_string(EntityKind kind) {
+  return k_kind_names[static_cast<std::size_t>(kind)];
+}
 
 std::optional<EntityKind> parse_entity_kind(std::string_view text) {
   for (std::size_t i = 0; i < k_kind_names.size(); ++i) {
@@ -81,9 +84,12 @@ std::string make_entity_id(std::string_view source, EntityKind kind, std::string
   return short_sha256_hex(key);
 }
 
-std::string fingerprint_of(const Value& body) { return short_sha256_hex(to_canonical_json(body)); }
+std::string fingerprint_of(const Value& body) {
+  return short_sha256_hex(to_canonical_json(body));
+}
 
-EntityBuilder::EntityBuilder(std::string_view source, EntityKind kind, const Fqn& fqn) : m_source(source) {
+EntityBuilder::EntityBuilder(std::string_view source, EntityKind kind, const Fqn& fqn)
+    : m_source(source) {
   if (fqn.empty()) throw std::invalid_argument("an entity needs a non-empty FQN");
   m_entity.kind = kind;
   m_entity.fqn = fqn.str();

@@ -46,9 +46,9 @@ struct Entity {
   std::string name;
   std::optional<std::string> parent;  // the container's FQN; absent for a database or project
   Object attributes;                  // the kind's fields, canonical (sorted keys)
-  Object observations;                // volatile: row counts, sizes, last analyzed; not in the fingerprint
-  std::string id;                     // stable: derived from (source, kind, fqn)
-  std::string fingerprint;            // of the canonical body
+  Object observations;      // volatile: row counts, sizes, last analyzed; not in the fingerprint
+  std::string id;           // stable: derived from (source, kind, fqn)
+  std::string fingerprint;  // of the canonical body
 
   // The canonical body: kind, fqn, name, parent and the attributes, sorted.
   Value body() const;

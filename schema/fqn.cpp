@@ -65,7 +65,8 @@ Fqn Fqn::parse(std::string_view text) {
         }
         part.push_back(text[i++]);
       }
-      if (!closed) throw std::invalid_argument("unterminated quote in name '" + std::string(text) + "'");
+      if (!closed)
+        throw std::invalid_argument("unterminated quote in name '" + std::string(text) + "'");
       if (i < text.size() && text[i] != '.') {
         throw std::invalid_argument("unexpected character after a closing quote in name '" +
                                     std::string(text) + "'");

@@ -27,9 +27,15 @@ template <class Writer>
 void emit_value(Writer& w, const Value& value) {
   const auto& st = value.storage();
   switch (st.index()) {
-    case 0: w.Null(); break;
-    case 1: w.Bool(std::get<bool>(st)); break;
-    case 2: w.Int64(std::get<std::int64_t>(st)); break;
+    case 0:
+      w.Null();
+      break;
+    case 1:
+      w.Bool(std::get<bool>(st));
+      break;
+    case 2:
+      w.Int64(std::get<std::int64_t>(st));
+      break;
     case 3: {
       double d = std::get<double>(st);
       if (std::isfinite(d)) {
@@ -39,7 +45,9 @@ void emit_value(Writer& w, const Value& value) {
       }
       break;
     }
-    case 4: emit_string(w, std::get<std::string>(st)); break;
+    case 4:
+      emit_string(w, std::get<std::string>(st));
+      break;
     case 5:
       w.StartArray();
       for (const auto& item : std::get<Array>(st)) emit_value(w, item);

@@ -114,10 +114,14 @@ namespace {
 
 Value from_rapidjson(const rapidjson::Value& v) {
   switch (v.GetType()) {
-    case rapidjson::kNullType: return Value();
-    case rapidjson::kFalseType: return Value(false);
-    case rapidjson::kTrueType: return Value(true);
-    case rapidjson::kStringType: return Value(std::string(v.GetString(), v.GetStringLength()));
+    case rapidjson::kNullType:
+      return Value();
+    case rapidjson::kFalseType:
+      return Value(false);
+    case rapidjson::kTrueType:
+      return Value(true);
+    case rapidjson::kStringType:
+      return Value(std::string(v.GetString(), v.GetStringLength()));
     case rapidjson::kNumberType:
       if (v.IsInt64()) return Value(v.GetInt64());
       if (v.IsUint64()) return Value(static_cast<double>(v.GetUint64()));
@@ -132,7 +136,8 @@ Value from_rapidjson(const rapidjson::Value& v) {
       Object o;
       o.reserve(v.MemberCount());
       for (const auto& m : v.GetObject()) {
-        o.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()), from_rapidjson(m.value));
+        o.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
+                       from_rapidjson(m.value));
       }
       canonicalize(o);
       return Value(std::move(o));
@@ -147,8 +152,8 @@ Value parse_json(std::string_view text) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
-    throw std::runtime_error("invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
-                             rapidjson::GetParseError_En(doc.GetParseError()));
+    throw std::runtime_error("invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) +
+                             ": " + rapidjson::GetParseError_En(doc.GetParseError()));
   }
   return from_rapidjson(doc);
 }

@@ -19,14 +19,14 @@ using Object = std::vector<std::pair<std::string, Value>>;  // sorted by key onc
 
 class Value {
  public:
-  using Storage = std::variant<std::monostate, bool, std::int64_t, double, std::string, Array, Object>;
+  using Storage =
+      std::variant<std::monostate, bool, std::int64_t, double, std::string, Array, Object>;
 
   Value() = default;
   Value(std::nullptr_t) {}
   Value(bool b) : m_v(b) {}
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  Value(T i) : m_v(static_cast<std::int64_t>(i)) {}
+  requires(!std::same_as<T, bool>) Value(T i) : m_v(static_cast<std::int64_t>(i)) {}
   Value(double d) : m_v(d) {}
   Value(std::string s) : m_v(std::move(s)) {}
   Value(std::string_view s) : m_v(std::string(s)) {}

@@ -204,7 +204,9 @@ void DocumentWriter::Impl::ensure_started() {
   }
 }
 
-DocumentWriter::~DocumentWriter() { delete m_impl; }
+DocumentWriter::~DocumentWriter() {
+  delete m_impl;
+}
 
 void DocumentWriter::on_entity(const Entity& entity) {
   m_impl->ensure_started();

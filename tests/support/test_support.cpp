@@ -10,8 +10,12 @@
 
 namespace connctl::testing {
 
-std::filesystem::path source_dir() { return CONNCTL_SOURCE_DIR; }
-std::filesystem::path connctl_binary() { return CONNCTL_BINARY; }
+std::filesystem::path source_dir() {
+  return CONNCTL_SOURCE_DIR;
+}
+std::filesystem::path connctl_binary() {
+  return CONNCTL_BINARY;
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "connctl-test-XXXXXX").string();
