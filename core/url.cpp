@@ -24,7 +24,8 @@ std::string percent_decode(std::string_view text, std::string_view what) {
     if (text[i] == '%') {
       int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
       int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) throw_usage(fmt::format("malformed percent-encoding in the URL's {}", what));
+      if (hi < 0 || lo < 0)
+        throw_usage(fmt::format("malformed percent-encoding in the URL's {}", what));
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else {
@@ -32,6 +33,17 @@ std::string percent_decode(std::string_view text, std::string_view what) {
     }
   }
   return out;
+}
+
+// Query parameters that carry credentials (libpq accepts ?password=, REST
+// sources take tokens): they are secrets like the password of the authority.
+bool is_secret_query_key(std::string_view key) {
+  std::string lower;
+  for (char c : key)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return lower == "pwd" || lower.find("password") != std::string::npos ||
+         lower.find("passwd") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower.find("token") != std::string::npos;
 }
 
 }  // namespace
@@ -42,7 +54,8 @@ bool looks_like_url(std::string_view text) {
   if (!std::isalpha(static_cast<unsigned char>(text[0]))) return false;
   for (std::size_t i = 0; i < colon; ++i) {
     char c = text[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+      return false;
   }
   return true;
 }
@@ -53,7 +66,8 @@ Url parse_url(std::string_view text) {
   }
   Url url;
   auto colon = text.find(':');
-  for (char c : text.substr(0, colon)) url.scheme.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : text.substr(0, colon))
+    url.scheme.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   std::string_view rest = text.substr(colon + 1);
 
   auto query_pos = rest.find('?');
@@ -67,7 +81,13 @@ Url parse_url(std::string_view text) {
       if (pair.empty()) continue;
       auto eq = pair.find('=');
       std::string key = percent_decode(pair.substr(0, eq), "query");
-      std::string value = eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), "query");
+      std::string value = eq == std::string_view::npos
+                              ? std::string{}
+                              : percent_decode(pair.substr(eq + 1), "query");
+      if (is_secret_query_key(key)) {
+        register_secret(value);
+        if (eq != std::string_view::npos) register_secret(pair.substr(eq + 1));
+      }
       url.query[key] = value;
     }
   }
@@ -80,7 +100,8 @@ Url parse_url(std::string_view text) {
   rest = rest.substr(2);
   auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  url.path = slash == std::string_view::npos ? std::string{} : percent_decode(rest.substr(slash), "path");
+  url.path =
+      slash == std::string_view::npos ? std::string{} : percent_decode(rest.substr(slash), "path");
 
   auto at = authority.rfind('@');
   if (at != std::string_view::npos) {
@@ -89,6 +110,10 @@ Url parse_url(std::string_view text) {
     auto pw = userinfo.find(':');
     url.user = percent_decode(userinfo.substr(0, pw), "user name");
     if (pw != std::string_view::npos) {
+      // The URL as written (in a config file, a driver's message) holds the
+      // encoded form, which must be redacted too; registered before decoding
+      // can fail.
+      register_secret(userinfo.substr(pw + 1));
       url.password = percent_decode(userinfo.substr(pw + 1), "password");
       register_secret(*url.password);
     }
@@ -142,7 +167,7 @@ std::string Url::redacted() const {
     out += sep;
     out += k;
     out += '=';
-    out += v;
+    out += is_secret_query_key(k) ? std::string(k_redacted) : v;
     sep = '&';
   }
   return out;
