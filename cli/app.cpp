@@ -92,6 +92,8 @@ int run(int argc, char** argv) {
   app.footer(k_footer);
   app.set_version_flag("--version", fmt::format("connctl {}", core::k_version));
   app.require_subcommand(1);
+  // Global flags are accepted after the subcommand too: `connctl extract X --config F`.
+  app.fallthrough();
   app.option_defaults()->always_capture_default();
   app.add_option("--config", ctx.options.config_path,
                  "Config file (default: lookup order in docs/config.md)")
