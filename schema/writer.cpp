@@ -158,23 +158,64 @@ void emit_header_fields(Writer& w, const DocumentHeader& h) {
 struct DocumentWriter::Impl {
   explicit Impl(std::FILE* out) : stream(out), writer(stream) {}
 
-  // RapidJSON's writer validates one top-level value; NDJSON needs one per
-  // line, so it is reset before every record.
-  void begin_line() { writer.Reset(stream); }
-  void end_line() { stream.Put('\n'); }
+  void raw(std::string_view text) {
+    for (char c : text) stream.Put(c);
+  }
+
+  // Every element and every NDJSON record is written as its own root value
+  // (RapidJSON validates one root at a time), so that the document can put one
+  // element per line: outputs then diff cleanly line by line.
+  template <class Fn>
+  void element(std::size_t& count, Fn&& fn) {
+    raw(count++ == 0 ? "\n" : ",\n");
+    writer.Reset(stream);
+    fn(writer);
+  }
+
+  template <class Fn>
+  void record(std::string_view tag, Fn&& fn) {
+    writer.Reset(stream);
+    writer.StartObject();
+    key(writer, "record");
+    detail::emit_string(writer, tag);
+    fn(writer);
+    writer.EndObject();
+    raw("\n");
+  }
+
+  template <class Fn>
+  void root_value(std::string_view key_text, Fn&& fn) {
+    raw(",\"");
+    raw(key_text);
+    raw("\":");
+    writer.Reset(stream);
+    fn(writer);
+  }
+
   // The header is written with the first record, so that a source that
   // cannot be reached leaves the output empty.
-  void ensure_started();
-  // One array element per line in the JSON document, so that outputs diff
-  // cleanly line by line.
-  void element_break() { stream.Put('\n'); }
-
-  DocumentHeader header;
-  bool started = false;
+  void ensure_started() {
+    if (started) return;
+    started = true;
+    if (format == OutputFormat::json) {
+      raw("{\"format_version\":");
+      raw(std::to_string(k_format_version));
+      root_value("source", [&](JsonWriter& w) { detail::emit_string(w, header.source); });
+      root_value("extractor", [&](JsonWriter& w) { detail::emit_string(w, header.extractor); });
+      root_value("extracted_at",
+                 [&](JsonWriter& w) { detail::emit_string(w, header.extracted_at); });
+      raw(",\"entities\":[");
+    } else {
+      record("header", [&](JsonWriter& w) { emit_header_fields(w, header); });
+    }
+  }
 
   FileStream stream;
   JsonWriter writer;
   OutputFormat format = OutputFormat::json;
+  DocumentHeader header;
+  bool started = false;
+  std::size_t entities_written = 0;
   std::vector<LineageEdge> lineage;  // JSON document: written after the entities
   std::vector<Warning> warnings;
 };
@@ -185,46 +226,22 @@ DocumentWriter::DocumentWriter(std::FILE* out, OutputFormat format, const Docume
   m_impl->header = header;
 }
 
-void DocumentWriter::Impl::ensure_started() {
-  if (started) return;
-  started = true;
-  if (format == OutputFormat::json) {
-    writer.StartObject();
-    emit_header_fields(writer, header);
-    key(writer, "entities");
-    writer.StartArray();
-  } else {
-    begin_line();
-    writer.StartObject();
-    key(writer, "record");
-    writer.String("header");
-    emit_header_fields(writer, header);
-    writer.EndObject();
-    end_line();
-  }
-}
-
 DocumentWriter::~DocumentWriter() {
   delete m_impl;
 }
 
 void DocumentWriter::on_entity(const Entity& entity) {
   m_impl->ensure_started();
-  auto& w = m_impl->writer;
   ++m_entities;
+  auto fields = [&](JsonWriter& w) { emit_entity_fields(w, entity); };
   if (m_impl->format == OutputFormat::json) {
-    m_impl->element_break();
-    w.StartObject();
-    emit_entity_fields(w, entity);
-    w.EndObject();
+    m_impl->element(m_impl->entities_written, [&](JsonWriter& w) {
+      w.StartObject();
+      fields(w);
+      w.EndObject();
+    });
   } else {
-    m_impl->begin_line();
-    w.StartObject();
-    key(w, "record");
-    w.String("entity");
-    emit_entity_fields(w, entity);
-    w.EndObject();
-    m_impl->end_line();
+    m_impl->record("entity", fields);
   }
 }
 
@@ -232,88 +249,67 @@ void DocumentWriter::on_lineage(const LineageEdge& edge) {
   m_impl->ensure_started();
   if (m_impl->format == OutputFormat::json) {
     m_impl->lineage.push_back(edge);
-    return;
+  } else {
+    m_impl->record("lineage", [&](JsonWriter& w) { emit_edge_fields(w, edge); });
   }
-  auto& w = m_impl->writer;
-  m_impl->begin_line();
-  w.StartObject();
-  key(w, "record");
-  w.String("lineage");
-  emit_edge_fields(w, edge);
-  w.EndObject();
-  m_impl->end_line();
 }
 
 void DocumentWriter::on_warning(const Warning& warning) {
   m_impl->ensure_started();
   if (m_impl->format == OutputFormat::json) {
     m_impl->warnings.push_back(warning);
-    return;
+  } else {
+    m_impl->record("warning", [&](JsonWriter& w) { emit_warning_fields(w, warning); });
   }
-  auto& w = m_impl->writer;
-  m_impl->begin_line();
-  w.StartObject();
-  key(w, "record");
-  w.String("warning");
-  emit_warning_fields(w, warning);
-  w.EndObject();
-  m_impl->end_line();
 }
 
 void DocumentWriter::finish(const DocumentFooter& footer) {
   m_impl->ensure_started();
-  auto& w = m_impl->writer;
-  if (m_impl->format == OutputFormat::json) {
-    if (m_entities > 0) m_impl->element_break();
-    w.EndArray();  // entities
-    key(w, "lineage");
-    w.StartArray();
-    for (const auto& edge : m_impl->lineage) {
-      m_impl->element_break();
-      w.StartObject();
-      emit_edge_fields(w, edge);
-      w.EndObject();
+  auto& impl = *m_impl;
+  auto completeness = [&](JsonWriter& w) { emit_completeness(w, footer.completeness); };
+  auto watermark = [&](JsonWriter& w) { detail::emit_string(w, *footer.watermark); };
+  if (impl.format == OutputFormat::json) {
+    auto close_array = [&](std::size_t count) { impl.raw(count > 0 ? "\n]" : "]"); };
+    close_array(impl.entities_written);
+    impl.raw(",\"lineage\":[");
+    std::size_t n = 0;
+    for (const auto& edge : impl.lineage) {
+      impl.element(n, [&](JsonWriter& w) {
+        w.StartObject();
+        emit_edge_fields(w, edge);
+        w.EndObject();
+      });
     }
-    if (!m_impl->lineage.empty()) m_impl->element_break();
-    w.EndArray();
-    key(w, "warnings");
-    w.StartArray();
-    for (const auto& warning : m_impl->warnings) {
-      m_impl->element_break();
-      w.StartObject();
-      emit_warning_fields(w, warning);
-      w.EndObject();
+    close_array(n);
+    impl.raw(",\"warnings\":[");
+    n = 0;
+    for (const auto& warning : impl.warnings) {
+      impl.element(n, [&](JsonWriter& w) {
+        w.StartObject();
+        emit_warning_fields(w, warning);
+        w.EndObject();
+      });
     }
-    if (!m_impl->warnings.empty()) m_impl->element_break();
-    w.EndArray();
-    key(w, "completeness");
-    emit_completeness(w, footer.completeness);
-    if (footer.watermark) {
-      key(w, "watermark");
-      detail::emit_string(w, *footer.watermark);
-    }
-    w.EndObject();
-    m_impl->stream.Put('\n');
+    close_array(n);
+    impl.root_value("completeness", completeness);
+    if (footer.watermark) impl.root_value("watermark", watermark);
+    impl.raw("}\n");
   } else {
-    m_impl->begin_line();
-    w.StartObject();
-    key(w, "record");
-    w.String("end");
-    key(w, "entity_count");
-    w.Uint64(m_entities);
-    key(w, "completeness");
-    emit_completeness(w, footer.completeness);
-    if (footer.watermark) {
-      key(w, "watermark");
-      detail::emit_string(w, *footer.watermark);
-    }
-    w.EndObject();
-    m_impl->end_line();
+    impl.record("end", [&](JsonWriter& w) {
+      key(w, "entity_count");
+      w.Uint64(m_entities);
+      key(w, "completeness");
+      completeness(w);
+      if (footer.watermark) {
+        key(w, "watermark");
+        watermark(w);
+      }
+    });
   }
-  m_impl->stream.flush_file();
-  if (m_impl->stream.failed()) {
+  impl.stream.flush_file();
+  if (impl.stream.failed()) {
     throw std::runtime_error(std::string("cannot write the output: ") +
-                             std::strerror(m_impl->stream.error_number()));
+                             std::strerror(impl.stream.error_number()));
   }
 }
 

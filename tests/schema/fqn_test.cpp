@@ -8,6 +8,7 @@ namespace connctl::schema {
 namespace {
 
 struct FqnCase {
+  std::string label;
   std::vector<std::string> components;
   std::string written;
 };
@@ -23,15 +24,18 @@ TEST_P(FqnRoundTrip, WritesAndParsesBack) {
 
 INSTANTIATE_TEST_SUITE_P(
     Quoting, FqnRoundTrip,
-    ::testing::Values(FqnCase{{"shop", "main", "orders", "id"}, "shop.main.orders.id"},
-                      FqnCase{{"shop", "main", "order.items"}, R"(shop.main."order.items")"},
-                      FqnCase{{"shop", "main", R"(say "hi")"}, R"(shop.main."say ""hi""")"},
-                      FqnCase{{"shop", "main", "a b"}, R"(shop.main."a b")"},
-                      FqnCase{{"shop", "main", "tab\tand\nnewline"},
-                              "shop.main.\"tab\tand\nnewline\""},
-                      FqnCase{{"shop", "", "t"}, R"(shop."".t)"},
-                      FqnCase{{"shop", "main", "ünïcødé"}, "shop.main.ünïcødé"},
-                      FqnCase{{"s", "main", R"(o.i "l" a)"}, R"(s.main."o.i ""l"" a")"}));
+    ::testing::Values(
+        FqnCase{"plain", {"shop", "main", "orders", "id"}, "shop.main.orders.id"},
+        FqnCase{"dot", {"shop", "main", "order.items"}, R"(shop.main."order.items")"},
+        FqnCase{"quote", {"shop", "main", R"(say "hi")"}, R"(shop.main."say ""hi""")"},
+        FqnCase{"space", {"shop", "main", "a b"}, R"(shop.main."a b")"},
+        FqnCase{"control_characters",
+                {"shop", "main", "tab\tand\nnewline"},
+                "shop.main.\"tab\tand\nnewline\""},
+        FqnCase{"empty_component", {"shop", "", "t"}, R"(shop."".t)"},
+        FqnCase{"unicode", {"shop", "main", "ünïcødé"}, "shop.main.ünïcødé"},
+        FqnCase{"everything", {"s", "main", R"(o.i "l" a)"}, R"(s.main."o.i ""l"" a")"}),
+    [](const ::testing::TestParamInfo<FqnCase>& info) { return info.param.label; });
 
 TEST(Fqn, ParentAndChild) {
   Fqn table({"shop", "main", "orders"});
