@@ -63,6 +63,9 @@ class Settings {
   std::optional<std::int64_t> get_duration_ms(std::string_view key) const;
   std::optional<std::vector<std::string>> get_string_list(std::string_view key) const;
   std::optional<std::map<std::string, std::string>> get_string_table(std::string_view key) const;
+  // A string naming a file: relative paths are taken relative to the
+  // directory of the config file that set them (see resolve_config_path).
+  std::optional<std::filesystem::path> get_path(std::string_view key) const;
 
   const std::map<std::string, Setting, std::less<>>& all() const { return m_values; }
 
@@ -90,8 +93,8 @@ struct JobConfig {
   std::string mode = "incremental";  // incremental | full
   std::optional<std::int64_t> timeout_ms;
   std::int64_t retries = 0;
-  std::string overlap = "skip";      // skip | queue
-  std::string catch_up = "none";     // none | latest
+  std::string overlap = "skip";   // skip | queue
+  std::string catch_up = "none";  // none | latest
   std::optional<std::int64_t> catch_up_deadline_ms;
   std::int64_t splay_ms = 0;
   bool enabled = true;
@@ -129,7 +132,8 @@ Config load_config(const std::filesystem::path& path, const SourceTypeLookup& lo
 // ./connctl.toml, $XDG_CONFIG_HOME/connctl/config.toml (default ~/.config),
 // /etc/connctl/config.toml. An explicit path or $CONNCTL_CONFIG that does not
 // exist is a usage error; otherwise nullopt when none of the others exists.
-std::optional<std::filesystem::path> find_config_file(const std::optional<std::string>& explicit_path);
+std::optional<std::filesystem::path> find_config_file(
+    const std::optional<std::string>& explicit_path);
 
 // Resolves ${env:NAME} and ${file:PATH} references inside a string value
 // (whole or embedded; "$${" escapes a literal "${"). ${file:} content loses one
@@ -138,6 +142,12 @@ std::optional<std::filesystem::path> find_config_file(const std::optional<std::s
 // registered with core::register_secret.
 std::string resolve_references(std::string_view text, const Location& where, std::string_view key,
                                bool secret);
+
+// A path written in a config file is relative to that file's directory, so
+// that a daemon started in / finds the same files as an operator in their
+// home; one from the command line is relative to the current directory.
+// The result is absolute and lexically normal.
+std::filesystem::path resolve_config_path(const Location& where, const std::string& path);
 
 // Durations: "250ms", "30s", "5m", "2h", "1d", combinations such as "1h30m",
 // or a bare integer meaning seconds. nullopt when malformed.

@@ -59,4 +59,18 @@ std::optional<std::map<std::string, std::string>> Settings::get_string_table(
   return get_as<std::map<std::string, std::string>>(*this, key, "a table of strings");
 }
 
+std::optional<std::filesystem::path> Settings::get_path(std::string_view key) const {
+  auto text = get_string(key);
+  if (!text) return std::nullopt;
+  return resolve_config_path(find(key)->where, *text);
+}
+
+std::filesystem::path resolve_config_path(const Location& where, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_relative() && !where.file.empty() && where.file.front() != '<') {
+    p = std::filesystem::absolute(std::filesystem::path(where.file)).parent_path() / p;
+  }
+  return std::filesystem::absolute(p).lexically_normal();
+}
+
 }  // namespace connctl::core

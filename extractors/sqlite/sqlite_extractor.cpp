@@ -427,7 +427,7 @@ std::unique_ptr<Extractor> make_extractor(const SourceSpec& spec) {
         fmt::format("{}: sqlite source '{}' names no database file", spec.origin, spec.name),
         "set `path = \"/path/to/file.db\"` or `url = \"sqlite:///path/to/file.db\"`");
   }
-  o.path = absolute_path(*path);
+  o.path = core::resolve_config_path(spec.settings.find("path")->where, *path);
   if (auto attach = spec.settings.get_string_table("attach")) {
     const std::string where = spec.settings.find("attach")->where.str();
     for (const auto& [alias, file] : *attach) {
@@ -449,7 +449,7 @@ std::unique_ptr<Extractor> make_extractor(const SourceSpec& spec) {
         core::throw_usage(fmt::format("{}: sqlite source '{}': attach '{}' names no file", where,
                                       spec.name, alias));
       }
-      o.attach.emplace(alias, absolute_path(file));
+      o.attach.emplace(alias, core::resolve_config_path(spec.settings.find("attach")->where, file));
     }
   }
   if (auto timeout = spec.settings.get_duration_ms("busy_timeout")) {

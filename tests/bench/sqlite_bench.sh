@@ -10,6 +10,6 @@ tables=${TABLES:-2000}
 mkdir -p "$work"
 db="$work/bench_${tables}.db"
 if [ ! -f "$db" ]; then
-  /usr/bin/python3 tests/tools/gen_sqlite_db.py --tables "$tables" --out "$db" >&2
+  /usr/bin/python3 tests/tools/gen_sqlite_db.py "$db" --tables "$tables" >&2
 fi
 TABLES=$tables /usr/bin/python3 tests/bench/sqlite_bench.py "$PWD/build/release/connctl" "$db"

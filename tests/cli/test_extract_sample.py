@@ -141,6 +141,14 @@ class ExtractSampleTest(CliTestCase):
         # ./connctl.toml is found without --config.
         self.assertExit(run("extract", "shop", cwd=self.tmp), 0)
 
+    def test_relative_paths_in_a_config_are_relative_to_its_directory(self):
+        config = self.tmp / "connctl.toml"
+        config.write_text('[[source]]\nname = "shop"\ntype = "sqlite"\npath = "sample.db"\n')
+        proc = run("--config", str(config), "extract", "shop", cwd="/")
+        self.assertExit(proc, 0)
+        doc = json.loads(proc.stdout)
+        self.assertEqual(str(self.db), doc["entities"][0]["file"])
+
 
 if __name__ == "__main__":
     unittest.main()
