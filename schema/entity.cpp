@@ -1,10 +1,15 @@
 #include "schema/entity.hpp"
 
 #include <openssl/evp.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <array>
 #include <cassert>
+#include <memory>
 #include <stdexcept>
+
+#include "schema/json_emit.hpp"
 
 namespace connctl::schema {
 namespace {
@@ -19,19 +24,27 @@ constexpr std::array<std::string_view, 8> k_reserved = {
     "kind", "fqn", "name", "parent", "id", "fingerprint", "observations", "record"};
 
 // Hex of the first 16 bytes of SHA-256: 128 bits is plenty for identity and
-// keeps ids short in the output and the catalog.
+// keeps ids short in the output and the catalog. The digest is fetched once
+// and the context reused per thread: an implicit fetch on every call costs
+// more than hashing a typical entity.
 std::string short_sha256_hex(std::string_view data) {
+  static EVP_MD* const k_md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+  if (!k_md || !ctx || EVP_DigestInit_ex2(ctx.get(), k_md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
   static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(32);
+  std::string out(32, '0');
   for (unsigned int i = 0; i < 16 && i < len; ++i) {
-    out.push_back(k_hex[digest[i] >> 4]);
-    out.push_back(k_hex[digest[i] & 0xF]);
+    out[2 * i] = k_hex[digest[i] >> 4];
+    out[2 * i + 1] = k_hex[digest[i] & 0xF];
   }
   return out;
 }
@@ -88,6 +101,35 @@ std::string fingerprint_of(const Value& body) {
   return short_sha256_hex(to_canonical_json(body));
 }
 
+std::string canonical_body_json(const Entity& entity) {
+  // The fixed fields merged, in key order, into the already sorted attributes.
+  std::pair<std::string_view, std::string_view> fixed[4] = {
+      {"fqn", entity.fqn}, {"kind", to_string(entity.kind)}, {"name", entity.name}, {"parent", ""}};
+  std::size_t fixed_count = entity.parent ? 4 : 3;
+  if (entity.parent) fixed[3].second = *entity.parent;
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  std::size_t f = 0;
+  auto emit_fixed = [&] {
+    detail::emit_string(w, fixed[f].first);
+    detail::emit_string(w, fixed[f].second);
+    ++f;
+  };
+  for (const auto& [key, value] : entity.attributes) {
+    while (f < fixed_count && fixed[f].first < key) emit_fixed();
+    detail::emit_string(w, key);
+    detail::emit_value(w, value);
+  }
+  while (f < fixed_count) emit_fixed();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string fingerprint_of(const Entity& entity) {
+  return short_sha256_hex(canonical_body_json(entity));
+}
+
 EntityBuilder::EntityBuilder(std::string_view source, EntityKind kind, const Fqn& fqn)
     : m_source(source) {
   if (fqn.empty()) throw std::invalid_argument("an entity needs a non-empty FQN");
@@ -113,7 +155,7 @@ Entity EntityBuilder::build() {
   canonicalize(m_entity.attributes);
   canonicalize(m_entity.observations);
   m_entity.id = make_entity_id(m_source, m_entity.kind, m_entity.fqn);
-  m_entity.fingerprint = fingerprint_of(m_entity.body());
+  m_entity.fingerprint = fingerprint_of(m_entity);
   return std::move(m_entity);
 }
 

@@ -78,6 +78,11 @@ class EntityBuilder {
 
 std::string make_entity_id(std::string_view source, EntityKind kind, std::string_view fqn);
 std::string fingerprint_of(const Value& body);
+// The same as fingerprint_of(entity.body()), without building the body.
+std::string fingerprint_of(const Entity& entity);
+
+// to_canonical_json(entity.body()), written straight from the entity.
+std::string canonical_body_json(const Entity& entity);
 
 // A lineage edge: data flows from `from` to `to`. `columns` pairs
 // [from_column, to_column] where the source tells us.

@@ -48,6 +48,8 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 std::string_view valid_utf8(std::string_view text, std::string& scratch) {
   std::size_t i = 0;
+  // Names are nearly always ASCII: skip those bytes fast.
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
   while (i < text.size()) {
     std::size_t n = utf8_sequence_length(text, i);
     if (n == 0) break;
@@ -79,20 +81,30 @@ const Value* Value::find(std::string_view key) const {
 }
 
 void canonicalize(Object& object) {
-  for (auto& [key, value] : object) canonicalize(value);
-  std::stable_sort(object.begin(), object.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& entry : object) canonicalize(entry.second);
+  // Insertion sort: stable, no allocation, and fast for the short, mostly
+  // sorted attribute lists entities have.
+  for (std::size_t i = 1; i < object.size(); ++i) {
+    if (!(object[i].first < object[i - 1].first)) continue;
+    auto item = std::move(object[i]);
+    std::size_t j = i;
+    while (j > 0 && item.first < object[j - 1].first) {
+      object[j] = std::move(object[j - 1]);
+      --j;
+    }
+    object[j] = std::move(item);
+  }
   // Keep the last of repeated keys.
-  Object unique;
-  unique.reserve(object.size());
-  for (auto& entry : object) {
-    if (!unique.empty() && unique.back().first == entry.first) {
-      unique.back().second = std::move(entry.second);
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < object.size(); ++i) {
+    if (out > 0 && object[out - 1].first == object[i].first) {
+      object[out - 1].second = std::move(object[i].second);
     } else {
-      unique.push_back(std::move(entry));
+      if (out != i) object[out] = std::move(object[i]);
+      ++out;
     }
   }
-  object = std::move(unique);
+  object.resize(out);
 }
 
 void canonicalize(Value& value) {

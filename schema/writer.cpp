@@ -12,27 +12,28 @@
 namespace connctl::schema {
 namespace {
 
-// A RapidJSON output stream that buffers and writes to a FILE* in large
+// Records are written by RapidJSON into a memory buffer (its SSE2 string
+// scanning works only on a StringBuffer) that goes to the FILE* in large
 // chunks; a write error is remembered and reported by finish().
 class FileStream {
  public:
-  using Ch = char;
-  explicit FileStream(std::FILE* out) : m_out(out) { m_buffer.reserve(k_chunk + 1024); }
+  explicit FileStream(std::FILE* out) : m_out(out) {}
 
-  void Put(char c) {
-    m_buffer.push_back(c);
-    if (m_buffer.size() >= k_chunk) Flush();
+  rapidjson::StringBuffer& buffer() { return m_buffer; }
+  void Put(char c) { m_buffer.Put(c); }
+  void flush_if_large() {
+    if (m_buffer.GetSize() >= k_chunk) flush();
   }
-  void Flush() {
-    if (m_buffer.empty()) return;
-    if (!m_failed && std::fwrite(m_buffer.data(), 1, m_buffer.size(), m_out) != m_buffer.size()) {
+  void flush() {
+    if (m_buffer.GetSize() == 0) return;
+    if (!m_failed && std::fwrite(m_buffer.GetString(), 1, m_buffer.GetSize(), m_out) != m_buffer.GetSize()) {
       m_failed = true;
       m_errno = errno;
     }
-    m_buffer.clear();
+    m_buffer.Clear();
   }
   void flush_file() {
-    Flush();
+    flush();
     if (!m_failed && std::fflush(m_out) != 0) {
       m_failed = true;
       m_errno = errno;
@@ -44,12 +45,12 @@ class FileStream {
  private:
   static constexpr std::size_t k_chunk = 1 << 16;
   std::FILE* m_out;
-  std::string m_buffer;
+  rapidjson::StringBuffer m_buffer;
   bool m_failed = false;
   int m_errno = 0;
 };
 
-using JsonWriter = rapidjson::Writer<FileStream>;
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 template <class Writer>
 void key(Writer& w, std::string_view k) {
@@ -156,7 +157,7 @@ void emit_header_fields(Writer& w, const DocumentHeader& h) {
 }  // namespace
 
 struct DocumentWriter::Impl {
-  explicit Impl(std::FILE* out) : stream(out), writer(stream) {}
+  explicit Impl(std::FILE* out) : stream(out), writer(stream.buffer()) {}
 
   void raw(std::string_view text) {
     for (char c : text) stream.Put(c);
@@ -168,19 +169,21 @@ struct DocumentWriter::Impl {
   template <class Fn>
   void element(std::size_t& count, Fn&& fn) {
     raw(count++ == 0 ? "\n" : ",\n");
-    writer.Reset(stream);
+    writer.Reset(stream.buffer());
     fn(writer);
+    stream.flush_if_large();
   }
 
   template <class Fn>
   void record(std::string_view tag, Fn&& fn) {
-    writer.Reset(stream);
+    writer.Reset(stream.buffer());
     writer.StartObject();
     key(writer, "record");
     detail::emit_string(writer, tag);
     fn(writer);
     writer.EndObject();
     raw("\n");
+    stream.flush_if_large();
   }
 
   template <class Fn>
@@ -188,7 +191,7 @@ struct DocumentWriter::Impl {
     raw(",\"");
     raw(key_text);
     raw("\":");
-    writer.Reset(stream);
+    writer.Reset(stream.buffer());
     fn(writer);
   }
 

@@ -55,6 +55,20 @@ TEST(Entity, CanonicalBodyHasSortedKeysAndNoVolatileFields) {
       to_canonical_json(e.body()));
 }
 
+TEST(Entity, DirectCanonicalBodyEqualsTheBuiltBody) {
+  for (const Entity& e : {column("shop", "REAL", 7),
+                          EntityBuilder("s", EntityKind::database, Fqn({"s", "d"})).build(),
+                          EntityBuilder("s", EntityKind::index, Fqn({"s", "d", "t", "i"}))
+                              .set("a_first", 1)
+                              .set("zz_last", Array{Value("x"), Value(Object{{"b", 1}, {"a", 2}})})
+                              .set("name_ish", "n")
+                              .set("parent_like", true)
+                              .build()}) {
+    EXPECT_EQ(to_canonical_json(e.body()), canonical_body_json(e));
+    EXPECT_EQ(fingerprint_of(e.body()), e.fingerprint);
+  }
+}
+
 TEST(Entity, KindNamesRoundTrip) {
   for (auto kind : all_entity_kinds()) EXPECT_EQ(kind, parse_entity_kind(to_string(kind)));
   EXPECT_FALSE(parse_entity_kind("tabel"));
@@ -73,7 +87,8 @@ TEST(Value, ParseJsonCanonicalisesObjects) {
 }
 
 TEST(Value, NonFiniteDoublesBecomeNull) {
-  EXPECT_EQ("[null]", to_canonical_json(Value(Array{Value(std::numeric_limits<double>::quiet_NaN())})));
+  EXPECT_EQ("[null]",
+            to_canonical_json(Value(Array{Value(std::numeric_limits<double>::quiet_NaN())})));
 }
 
 }  // namespace
