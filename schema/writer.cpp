@@ -26,7 +26,8 @@ class FileStream {
   }
   void flush() {
     if (m_buffer.GetSize() == 0) return;
-    if (!m_failed && std::fwrite(m_buffer.GetString(), 1, m_buffer.GetSize(), m_out) != m_buffer.GetSize()) {
+    if (!m_failed &&
+        std::fwrite(m_buffer.GetString(), 1, m_buffer.GetSize(), m_out) != m_buffer.GetSize()) {
       m_failed = true;
       m_errno = errno;
     }
