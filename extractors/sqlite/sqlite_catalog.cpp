@@ -102,6 +102,14 @@ CatalogReader::~CatalogReader() {
                              nullptr, nullptr, nullptr, nullptr);
 }
 
+bool CatalogReader::select_relations(const std::vector<RelationRow>& relations, RelationType type) {
+  m_selected.clear();
+  for (const auto& r : relations) {
+    if (r.selected && r.type == type) m_selected.insert(r.name);
+  }
+  return !m_selected.empty();
+}
+
 void CatalogReader::read_properties(DatabaseRow& out) {
   out.schema = m_schema;
   auto pragma = [&](const char* name) { return "PRAGMA " + m_quoted_schema + "." + name; };
@@ -173,11 +181,7 @@ void CatalogReader::read_details(std::vector<RelationRow>& relations) {
 }
 
 void CatalogReader::read_table_columns(std::vector<RelationRow>& relations) {
-  m_selected.clear();
-  for (const auto& r : relations) {
-    if (r.selected && r.type == RelationType::table) m_selected.insert(r.name);
-  }
-  if (m_selected.empty()) return;
+  if (!select_relations(relations, RelationType::table)) return;
   auto index = index_by_name(relations);
   SQLite::Statement q(
       m_db,
@@ -193,11 +197,7 @@ void CatalogReader::read_table_columns(std::vector<RelationRow>& relations) {
 }
 
 void CatalogReader::read_view_columns(std::vector<RelationRow>& relations) {
-  m_selected.clear();
-  for (const auto& r : relations) {
-    if (r.selected && r.type == RelationType::view) m_selected.insert(r.name);
-  }
-  if (m_selected.empty()) return;
+  if (!select_relations(relations, RelationType::view)) return;
   auto index = index_by_name(relations);
   try {
     SQLite::Statement q(
@@ -260,11 +260,7 @@ void CatalogReader::read_column_metadata(RelationRow& relation) {
 }
 
 void CatalogReader::read_foreign_keys(std::vector<RelationRow>& relations) {
-  m_selected.clear();
-  for (const auto& r : relations) {
-    if (r.selected && r.type == RelationType::table) m_selected.insert(r.name);
-  }
-  if (m_selected.empty()) return;
+  if (!select_relations(relations, RelationType::table)) return;
   auto index = index_by_name(relations);
   SQLite::Statement q(
       m_db,
@@ -308,11 +304,7 @@ std::map<std::string, std::vector<std::string>> CatalogReader::primary_keys(
 }
 
 void CatalogReader::read_indexes(std::vector<RelationRow>& relations) {
-  m_selected.clear();
-  for (const auto& r : relations) {
-    if (r.selected && r.type == RelationType::table) m_selected.insert(r.name);
-  }
-  if (m_selected.empty()) return;
+  if (!select_relations(relations, RelationType::table)) return;
   auto index = index_by_name(relations);
   SQLite::Statement q(
       m_db,

@@ -144,6 +144,9 @@ class CatalogReader {
   std::string m_quoted_schema;
   OnFailure m_on_failure;
   // The relations the `connctl_selected(name)` SQL function lets through.
+  // Fills m_selected (what connctl_selected() answers) with the in-scope
+  // relations of one type; false when there are none.
+  bool select_relations(const std::vector<RelationRow>& relations, RelationType type);
   std::set<std::string, std::less<>> m_selected;
   // sqlite_schema rows read by list_relations, for the triggers and index texts.
   std::vector<TriggerRow> m_trigger_rows;
