@@ -139,13 +139,14 @@ struct SchemaFile {
 // disk image is malformed" are reported here, before anything is streamed.
 class Connection {
  public:
-  explicit Connection(const Options& o) {
+  Connection(const Options& o, const core::CancelToken& cancel)
+      : m_busy{o.busy_timeout_ms, &cancel} {
     check_file(o, o.path);
     for (const auto& [alias, file] : o.attach) check_file(o, file);
     try {
       m_db = std::make_unique<SQLite::Database>(read_only_uri(o.path),
-                                                SQLite::OPEN_READONLY | SQLite::OPEN_URI,
-                                                static_cast<int>(o.busy_timeout_ms));
+                                                SQLite::OPEN_READONLY | SQLite::OPEN_URI);
+      sqlite3_busy_handler(m_db->getHandle(), &Connection::on_busy, &m_busy);
       // The schema is read lazily: read it now, before an ATTACH would.
       m_db->execAndGet("SELECT count(*) FROM main.sqlite_schema");
     } catch (const SQLite::Exception& e) {
@@ -171,6 +172,22 @@ class Connection {
   const std::vector<SchemaFile>& schemas() const { return m_schemas; }
 
  private:
+  // Waiting for another process's lock, in short sleeps, so that Ctrl-C
+  // interrupts the wait instead of sitting out the whole busy_timeout.
+  struct BusyWait {
+    std::int64_t timeout_ms;
+    const core::CancelToken* cancel;
+  };
+  static constexpr int k_busy_sleep_ms = 10;
+  static int on_busy(void* context, int attempts) {
+    auto* wait = static_cast<BusyWait*>(context);
+    if (wait->cancel->cancelled()) return 0;
+    if (static_cast<std::int64_t>(attempts) * k_busy_sleep_ms >= wait->timeout_ms) return 0;
+    sqlite3_sleep(k_busy_sleep_ms);
+    return 1;
+  }
+
+  BusyWait m_busy;
   std::unique_ptr<SQLite::Database> m_db;
   std::vector<SchemaFile> m_schemas;
 };
@@ -235,7 +252,7 @@ bool is_interrupt(const SQLite::Exception& e) {
 
 ExtractResult SqliteExtractor::extract(const ExtractRequest& request, schema::EntitySink& sink,
                                        const core::CancelToken& cancel) {
-  Connection connection(m_options);
+  Connection connection(m_options, cancel);
   ProgressGuard progress(connection.handle(), cancel);
   ExtractResult result;
   try {
@@ -361,7 +378,8 @@ TestReport SqliteExtractor::test_connection(const core::CancelToken& cancel) {
               check_file(m_options, m_options.path);
               for (const auto& [alias, file] : m_options.attach) check_file(m_options, file);
             }));
-  steps.run("connect", guarded([&] { connection = std::make_unique<Connection>(m_options); }));
+  steps.run("connect",
+            guarded([&] { connection = std::make_unique<Connection>(m_options, cancel); }));
   auto for_each_schema = [&](const std::string& sql_template) {
     for (const auto& s : connection->schemas()) {
       SQLite::Statement q(connection->db(),
