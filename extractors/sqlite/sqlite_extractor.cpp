@@ -150,6 +150,7 @@ class Connection {
       // The schema is read lazily: read it now, before an ATTACH would.
       m_db->execAndGet("SELECT count(*) FROM main.sqlite_schema");
     } catch (const SQLite::Exception& e) {
+      if (cancel.cancelled()) throw_interrupted(o.source);
       throw_open_error(o, o.path, e);
     }
     m_schemas.push_back({"main", o.path});
@@ -161,6 +162,7 @@ class Connection {
         attach.exec();
         m_db->execAndGet("SELECT count(*) FROM " + quote_identifier(alias) + ".sqlite_schema");
       } catch (const SQLite::Exception& e) {
+        if (cancel.cancelled()) throw_interrupted(o.source);
         throw_open_error(o, file, e);
       }
       m_schemas.push_back({alias, file});

@@ -4,6 +4,7 @@ list/describe, test-connection, config validate, log format, interruption."""
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -111,6 +112,33 @@ class CommandsTest(CliTestCase):
         proc = run("extract", f"sqlite://{db}")
         self.assertNotIn(b"\x1b[", proc.stderr)
         self.assertNotIn(b"\r", proc.stderr)
+
+    def test_sigint_interrupts_a_lock_wait_with_exit_130_and_no_output(self):
+        db = build_sample(self.tmp)
+        config = self.tmp / "connctl.toml"
+        config.write_text(f'[[source]]\nname = "shop"\ntype = "sqlite"\npath = "{db}"\nbusy_timeout = "60s"\n')
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("PRAGMA journal_mode = DELETE")
+        holder.execute("BEGIN EXCLUSIVE")  # connctl now waits for the lock
+        out = self.tmp / "out.json"
+        env = {k: v for k, v in os.environ.items() if k != "CONNCTL_CONFIG"}
+        proc = subprocess.Popen([BINARY, "--config", str(config), "extract", "shop", "--output", str(out)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            time.sleep(0.5)
+            self.assertIsNone(proc.poll(), "connctl should be waiting for the lock")
+            started = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=10)
+            self.assertLess(time.monotonic() - started, 5)
+            self.assertEqual(130, proc.returncode, err.decode(errors="replace"))
+            self.assertFalse(out.exists())
+            self.assertEqual([], [n for n in os.listdir(self.tmp) if ".tmp-" in n])
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            holder.execute("ROLLBACK")
+            holder.close()
 
     def test_quiet_prints_nothing_on_success(self):
         db = build_sample(self.tmp)
