@@ -1,0 +1,1025 @@
+#include "extractors/postgres/pg_catalog.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "extractors/postgres/pg_lineage.hpp"
+#include "schema/entity.hpp"
+#include "schema/fqn.hpp"
+#include "schema/value.hpp"
+
+namespace connctl::extractors::postgres {
+namespace {
+
+using schema::EntityBuilder;
+using schema::EntityKind;
+using schema::Fqn;
+using schema::Value;
+
+using Oid = std::uint32_t;
+
+// Rows between two looks at the cancel token.
+constexpr int k_cancel_every = 4096;
+
+[[noreturn]] void throw_interrupted(const std::string& source) {
+  throw core::Error(core::ExitCode::interrupted,
+                    fmt::format("postgres source '{}': extraction interrupted", source));
+}
+
+Value json_or_null(std::string_view text) {
+  if (text.empty()) return Value();
+  return schema::parse_json(text);
+}
+
+std::string action_name(char code) {
+  switch (code) {
+    case 'a':
+      return "NO ACTION";
+    case 'r':
+      return "RESTRICT";
+    case 'c':
+      return "CASCADE";
+    case 'n':
+      return "SET NULL";
+    case 'd':
+      return "SET DEFAULT";
+    default:
+      return std::string(1, code);
+  }
+}
+
+std::string match_name(char code) {
+  switch (code) {
+    case 'f':
+      return "FULL";
+    case 'p':
+      return "PARTIAL";
+    default:
+      return "SIMPLE";
+  }
+}
+
+std::string type_kind(char typtype, char category) {
+  if (category == 'A') return "array";
+  switch (typtype) {
+    case 'c':
+      return "composite";
+    case 'd':
+      return "domain";
+    case 'e':
+      return "enum";
+    case 'p':
+      return "pseudo";
+    case 'r':
+      return "range";
+    case 'm':
+      return "multirange";
+    default:
+      return "base";
+  }
+}
+
+struct SchemaRow {
+  Oid oid = 0;
+  std::string name;
+  std::string owner;
+  std::optional<std::string> comment;
+  bool usage = true;
+  std::string quoted;  // as SQL would write it, for GRANT hints
+  schema::Object enums;
+  schema::Object domains;
+};
+
+struct RelationRow {
+  Oid oid = 0;
+  Oid schema_oid = 0;
+  std::string name;
+  char kind = 'r';
+  char persistence = 'p';
+  bool is_partition = false;
+  Oid parent = 0;
+  std::optional<std::string> partition_key;
+  std::optional<std::string> partition_bound;
+  std::string owner;
+  std::optional<std::string> comment;
+  std::optional<std::string> definition;
+  std::optional<std::string> server;
+  std::optional<std::string> options_json;
+  bool populated = true;
+  double reltuples = -1;
+  std::int64_t relpages = 0;
+  std::optional<std::int64_t> size_bytes;
+  std::optional<std::string> last_vacuum, last_autovacuum, last_analyze, last_autoanalyze;
+
+  Fqn fqn;
+  bool selected = false;
+  std::vector<schema::Entity> constraints, indexes, triggers;
+  std::vector<std::size_t> partitions;  // indexes into the relation list, by name
+};
+
+std::string in_list(const std::vector<Oid>& oids) {
+  if (oids.empty()) return "'{}'::oid[]";
+  std::string out = "'{";
+  for (std::size_t i = 0; i < oids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(oids[i]);
+  }
+  return out + "}'::oid[]";
+}
+
+class DatabaseReader {
+ public:
+  DatabaseReader(Connection& c, const DatabaseOptions& o, const ExtractRequest& r,
+                 schema::EntitySink& s, const core::CancelToken& cancel)
+      : m_conn(c), m_options(o), m_request(r), m_sink(s), m_cancel(cancel) {}
+
+  std::vector<schema::ContainerStatus> run();
+
+ private:
+  void begin();
+  void read_database();
+  void read_schemas();
+  void read_types();
+  void read_relations();
+  void read_constraints();
+  void read_indexes();
+  void read_triggers();
+  void read_sequences();
+  void read_routines();
+  void stream_columns_and_emit();
+  void emit_lineage();
+
+  void tick() {
+    if (++m_rows % k_cancel_every == 0 && m_cancel.cancelled()) throw_interrupted(m_options.source);
+  }
+  void copy(const std::string& sql, const std::function<void(const CopyRow&)>& fn) {
+    m_conn.copy(sql, [&](const CopyRow& row) {
+      tick();
+      fn(row);
+    });
+  }
+  Fqn fqn_of(Oid oid, const std::string& schema_name, const std::string& relname) const {
+    if (auto it = m_relation_index.find(oid); it != m_relation_index.end())
+      return m_relations[it->second].fqn;
+    return Fqn({m_options.source, m_database, schema_name, relname});
+  }
+  const std::string& schema_name(Oid oid) const { return m_schema_names.at(oid); }
+
+  // Emission.
+  void emit_schema(const SchemaRow& s);
+  void emit_relation_header(RelationRow& r);
+  void emit_relation_tail(RelationRow& r);
+  void emit_partition(RelationRow& r);
+
+  Connection& m_conn;
+  const DatabaseOptions& m_options;
+  const ExtractRequest& m_request;
+  schema::EntitySink& m_sink;
+  const core::CancelToken& m_cancel;
+  std::int64_t m_rows = 0;
+
+  std::string m_database;
+  std::optional<schema::Entity> m_database_entity;
+  std::vector<SchemaRow> m_schemas;
+  std::map<Oid, std::string> m_schema_names;
+  std::vector<Oid> m_readable_schemas;
+  std::string m_schema_filter;  // SQL: the oids of the schemas read
+
+  std::vector<RelationRow> m_relations;  // sorted by schema name, relation name
+  std::unordered_map<Oid, std::size_t> m_relation_index;
+  std::vector<schema::Entity> m_sequences;  // sorted by schema, name
+  std::vector<Oid> m_sequence_schema;
+  std::vector<schema::Entity> m_routines;
+  std::vector<Oid> m_routine_schema;
+  std::map<std::pair<Oid, int>, std::string> m_view_columns;  // of selected views
+};
+
+void DatabaseReader::begin() {
+  m_conn.exec(
+      fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; "
+                  "SET LOCAL statement_timeout = {}; SET LOCAL TimeZone = 'UTC'; "
+                  "SET LOCAL DateStyle = 'ISO'; SET LOCAL IntervalStyle = 'postgres'; "
+                  "SET LOCAL extra_float_digits = 3",
+                  m_options.statement_timeout_ms));
+}
+
+void DatabaseReader::read_database() {
+  std::string sql =
+      "SELECT d.datname, pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
+      "pg_catalog.pg_get_userbyid(d.datdba), ds.description, "
+      "pg_catalog.current_setting('server_version'), "
+      "pg_catalog.current_setting('server_version_num'), ";
+  sql += m_request.stats ? "pg_catalog.pg_database_size(d.oid) " : "NULL ";
+  sql +=
+      "FROM pg_catalog.pg_database d LEFT JOIN pg_catalog.pg_shdescription ds "
+      "ON ds.objoid = d.oid AND ds.classoid = 'pg_catalog.pg_database'::pg_catalog.regclass "
+      "WHERE d.datname = pg_catalog.current_database()";
+  copy(sql, [&](const CopyRow& r) {
+    m_database = r.str(0);
+    EntityBuilder b(m_options.source, EntityKind::database, Fqn({m_options.source, m_database}));
+    b.set("engine", "postgresql");
+    b.set("encoding", r.str(1));
+    b.set("collation", r.str(2));
+    b.set("ctype", r.str(3));
+    b.set("owner", r.str(4));
+    b.set_optional("comment", r.opt(5));
+    b.set("server_version", r.str(6));
+    b.set("server_version_num", r.integer(7));
+    if (!r.is_null(8)) b.observe("size_bytes", r.integer(8));
+    m_database_entity = b.build();
+  });
+  if (!m_database_entity) throw PgError(FailureKind::query, "current database not found");
+}
+
+void DatabaseReader::read_schemas() {
+  copy(
+      "SELECT n.oid, n.nspname, pg_catalog.pg_get_userbyid(n.nspowner), ds.description, "
+      "pg_catalog.has_schema_privilege(n.oid, 'USAGE'), pg_catalog.quote_ident(n.nspname) "
+      "FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_description ds "
+      "ON ds.objoid = n.oid AND ds.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass "
+      "AND ds.objsubid = 0 "
+      "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' "
+      "ORDER BY n.nspname COLLATE \"C\"",
+      [&](const CopyRow& r) {
+        SchemaRow s;
+        s.oid = r.oid(0);
+        s.name = r.str(1);
+        if (!m_request.filter.may_contain({m_database, s.name})) return;
+        s.owner = r.str(2);
+        s.comment = r.opt(3);
+        s.usage = r.boolean(4);
+        s.quoted = r.str(5);
+        m_schema_names[s.oid] = s.name;
+        if (s.usage) m_readable_schemas.push_back(s.oid);
+        m_schemas.push_back(std::move(s));
+      });
+  m_schema_filter = in_list(m_readable_schemas);
+}
+
+void DatabaseReader::read_types() {
+  std::map<Oid, SchemaRow*> by_oid;
+  for (auto& s : m_schemas) by_oid[s.oid] = &s;
+  copy(
+      "SELECT t.typnamespace, t.typname, pg_catalog.json_agg(e.enumlabel ORDER BY e.enumsortorder) "
+      "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid "
+      "WHERE t.typnamespace = ANY(" +
+          m_schema_filter + ") GROUP BY t.typnamespace, t.typname",
+      [&](const CopyRow& r) {
+        if (auto it = by_oid.find(r.oid(0)); it != by_oid.end())
+          it->second->enums.emplace_back(r.str(1), json_or_null(r.view(2)));
+      });
+  copy(
+      "SELECT t.typnamespace, t.typname, pg_catalog.format_type(t.typbasetype, t.typtypmod), "
+      "t.typnotnull, t.typdefault, co.collname, ds.description, "
+      "(SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', c.conname, 'expression', "
+      "pg_catalog.pg_get_constraintdef(c.oid)) ORDER BY c.conname COLLATE \"C\") "
+      "FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid) "
+      "FROM pg_catalog.pg_type t "
+      "LEFT JOIN pg_catalog.pg_collation co ON co.oid = t.typcollation AND t.typcollation <> 0 "
+      "AND t.typcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = "
+      "t.typbasetype) "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = t.oid "
+      "AND ds.classoid = 'pg_catalog.pg_type'::pg_catalog.regclass AND ds.objsubid = 0 "
+      "WHERE t.typtype = 'd' AND t.typnamespace = ANY(" +
+          m_schema_filter + ")",
+      [&](const CopyRow& r) {
+        auto it = by_oid.find(r.oid(0));
+        if (it == by_oid.end()) return;
+        schema::Object d;
+        d.emplace_back("data_type", r.str(2));
+        d.emplace_back("nullable", !r.boolean(3));
+        if (!r.is_null(4)) d.emplace_back("default", r.str(4));
+        if (!r.is_null(5)) d.emplace_back("collation", r.str(5));
+        if (!r.is_null(6)) d.emplace_back("comment", r.str(6));
+        Value checks = json_or_null(r.view(7));
+        d.emplace_back("checks", checks.is_null() ? Value(schema::Array{}) : std::move(checks));
+        it->second->domains.emplace_back(r.str(1), Value(std::move(d)));
+      });
+}
+
+void DatabaseReader::read_relations() {
+  std::string stats = m_request.stats ? "pg_catalog.pg_total_relation_size(c.oid), st.last_vacuum, "
+                                        "st.last_autovacuum, st.last_analyze, st.last_autoanalyze "
+                                      : "NULL, NULL, NULL, NULL, NULL ";
+  std::string sql =
+      "SELECT c.oid, c.relnamespace, c.relname, c.relkind, c.relpersistence, c.relispartition, "
+      "i.inhparent, "
+      "CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END, "
+      "CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END, "
+      "pg_catalog.pg_get_userbyid(c.relowner), ds.description, "
+      "CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END, "
+      "fs.srvname, pg_catalog.array_to_json(ft.ftoptions), c.relispopulated, c.reltuples, "
+      "c.relpages, " +
+      stats +
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid AND c.relispartition "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = c.oid "
+      "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
+      "LEFT JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid "
+      "LEFT JOIN pg_catalog.pg_foreign_server fs ON fs.oid = ft.ftserver ";
+  if (m_request.stats) sql += "LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = c.oid ";
+  sql += "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relnamespace = ANY(" +
+         m_schema_filter + ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"";
+  copy(sql, [&](const CopyRow& r) {
+    RelationRow x;
+    x.oid = r.oid(0);
+    x.schema_oid = r.oid(1);
+    x.name = r.str(2);
+    x.kind = r.character(3);
+    x.persistence = r.character(4);
+    x.is_partition = r.boolean(5);
+    x.parent = r.is_null(6) ? 0 : r.oid(6);
+    x.partition_key = r.opt(7);
+    x.partition_bound = r.opt(8);
+    x.owner = r.str(9);
+    x.comment = r.opt(10);
+    x.definition = r.opt(11);
+    x.server = r.opt(12);
+    x.options_json = r.opt(13);
+    x.populated = r.boolean(14);
+    x.reltuples = r.real(15);
+    x.relpages = r.integer(16);
+    if (!r.is_null(17)) x.size_bytes = r.integer(17);
+    x.last_vacuum = r.opt(18);
+    x.last_autovacuum = r.opt(19);
+    x.last_analyze = r.opt(20);
+    x.last_autoanalyze = r.opt(21);
+    m_relation_index[x.oid] = m_relations.size();
+    m_relations.push_back(std::move(x));
+  });
+
+  // FQNs: a partition sits under its parent table, at any depth.
+  std::function<const Fqn&(std::size_t, int)> resolve = [&](std::size_t i,
+                                                            int depth) -> const Fqn& {
+    RelationRow& r = m_relations[i];
+    if (!r.fqn.empty()) return r.fqn;
+    auto parent = m_relation_index.find(r.parent);
+    if (r.is_partition && parent != m_relation_index.end() && depth < 64) {
+      r.fqn = resolve(parent->second, depth + 1).child(r.name);
+    } else {
+      r.fqn = Fqn({m_options.source, m_database, schema_name(r.schema_oid), r.name});
+    }
+    return r.fqn;
+  };
+  for (std::size_t i = 0; i < m_relations.size(); ++i) resolve(i, 0);
+  // Partitions follow their root table into or out of the selection.
+  std::function<bool(std::size_t, int)> selected = [&](std::size_t i, int depth) -> bool {
+    RelationRow& r = m_relations[i];
+    auto parent = m_relation_index.find(r.parent);
+    if (r.is_partition && parent != m_relation_index.end() && depth < 64)
+      return selected(parent->second, depth + 1);
+    return m_request.filter.matches({m_database, schema_name(r.schema_oid), r.name});
+  };
+  for (std::size_t i = 0; i < m_relations.size(); ++i) {
+    RelationRow& r = m_relations[i];
+    r.selected = selected(i, 0);
+    auto parent = m_relation_index.find(r.parent);
+    if (r.is_partition && parent != m_relation_index.end())
+      m_relations[parent->second].partitions.push_back(i);
+  }
+  // Partitions ordered by name under their parent, whatever their schema.
+  for (auto& r : m_relations) {
+    std::sort(r.partitions.begin(), r.partitions.end(), [&](std::size_t a, std::size_t b) {
+      return m_relations[a].name < m_relations[b].name;
+    });
+  }
+}
+
+// Relation children are read for tables, views and foreign tables, never for
+// partitions (they repeat their parent's).
+const char* k_child_scope =
+    "c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition AND c.relnamespace = ANY(";
+
+void DatabaseReader::read_constraints() {
+  copy(
+      "SELECT co.conrelid, co.conname, co.contype, "
+      "(SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) FROM pg_catalog.unnest(co.conkey) "
+      "WITH ORDINALITY k(attnum, n) JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid "
+      "AND a.attnum = k.attnum), "
+      "co.confrelid, rn.nspname, rc.relname, "
+      "(SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) FROM pg_catalog.unnest(co.confkey) "
+      "WITH ORDINALITY k(attnum, n) JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid "
+      "AND a.attnum = k.attnum), "
+      "co.confupdtype, co.confdeltype, co.confmatchtype, co.condeferrable, co.condeferred, "
+      "co.convalidated, "
+      "CASE WHEN co.contype = 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid) END, "
+      "pg_catalog.pg_get_constraintdef(co.oid), ds.description, ic.relname "
+      "FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid "
+      "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = co.confrelid "
+      "LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
+      "LEFT JOIN pg_catalog.pg_class ic ON ic.oid = co.conindid "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = co.oid "
+      "AND ds.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND ds.objsubid = 0 "
+      "WHERE co.contype IN ('p', 'f', 'u', 'c', 'x') AND " +
+          std::string(k_child_scope) + m_schema_filter +
+          ") ORDER BY co.conrelid, co.conname COLLATE \"C\"",
+      [&](const CopyRow& r) {
+        auto it = m_relation_index.find(r.oid(0));
+        if (it == m_relation_index.end()) return;
+        RelationRow& rel = m_relations[it->second];
+        if (!rel.selected) return;
+        char type = r.character(2);
+        EntityBuilder b(m_options.source, EntityKind::constraint, rel.fqn.child(r.view(1)));
+        static const std::map<char, const char*> k_types = {{'p', "primary_key"},
+                                                            {'f', "foreign_key"},
+                                                            {'u', "unique"},
+                                                            {'c', "check"},
+                                                            {'x', "exclusion"}};
+        b.set("constraint_type", k_types.at(type));
+        Value columns = json_or_null(r.view(3));
+        b.set("columns", columns.is_null() ? Value(schema::Array{}) : std::move(columns));
+        if (type == 'f') {
+          b.set("referenced_table", fqn_of(r.oid(4), r.str(5), r.str(6)).str());
+          Value ref = json_or_null(r.view(7));
+          b.set("referenced_columns", ref.is_null() ? Value(schema::Array{}) : std::move(ref));
+          b.set("on_update", action_name(r.character(8)));
+          b.set("on_delete", action_name(r.character(9)));
+          b.set("match", match_name(r.character(10)));
+        }
+        b.set("deferrable", r.boolean(11));
+        b.set("initially_deferred", r.boolean(12));
+        b.set("validated", r.boolean(13));
+        b.set_optional("expression", r.opt(14));
+        b.set("definition", r.str(15));
+        b.set_optional("comment", r.opt(16));
+        b.set_optional("index", r.opt(17));
+        rel.constraints.push_back(b.build());
+      });
+}
+
+void DatabaseReader::read_indexes() {
+  copy(
+      "SELECT i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary, i.indnkeyatts, "
+      "pg_catalog.pg_get_expr(i.indpred, i.indrelid), pg_catalog.pg_get_indexdef(i.indexrelid), "
+      "(SELECT pg_catalog.json_agg(pg_catalog.json_build_array(k.attnum, a.attname, "
+      "CASE WHEN k.attnum = 0 THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.n::int, true) END, "
+      "i.indoption[k.n - 1], CASE WHEN i.indcollation[k.n - 1] NOT IN (0, 100) THEN "
+      "coll.collname END) ORDER BY k.n) "
+      "FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY k(attnum, n) "
+      "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+      "AND k.attnum > 0 "
+      "LEFT JOIN pg_catalog.pg_collation coll ON coll.oid = i.indcollation[k.n - 1]), "
+      "ds.description, co.contype, i.indisvalid "
+      "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+      "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+      "JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
+      "LEFT JOIN pg_catalog.pg_constraint co ON co.conindid = i.indexrelid "
+      "AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x') "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = i.indexrelid "
+      "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
+      "WHERE " +
+          std::string(k_child_scope) + m_schema_filter +
+          ") ORDER BY i.indrelid, ic.relname COLLATE \"C\"",
+      [&](const CopyRow& r) {
+        auto it = m_relation_index.find(r.oid(0));
+        if (it == m_relation_index.end()) return;
+        RelationRow& rel = m_relations[it->second];
+        if (!rel.selected) return;
+        EntityBuilder b(m_options.source, EntityKind::index, rel.fqn.child(r.view(1)));
+        b.set("method", r.str(2));
+        b.set("unique", r.boolean(3));
+        b.set("primary", r.boolean(4));
+        const std::int64_t key_count = r.integer(5);
+        b.set("partial", !r.is_null(6));
+        b.set_optional("predicate", r.opt(6));
+        b.set("definition", r.str(7));
+        schema::Array keys, include;
+        Value parts = json_or_null(r.view(8));
+        if (parts.is_array()) {
+          std::int64_t n = 0;
+          for (const Value& p : parts.as_array()) {
+            const schema::Array& a = p.as_array();
+            ++n;
+            if (n > key_count) {
+              if (a[1].is_string()) include.emplace_back(a[1].as_string());
+              continue;
+            }
+            schema::Object key;
+            if (a[0].as_int() == 0)
+              key.emplace_back("expression", a[2].is_string() ? a[2] : Value(""));
+            else
+              key.emplace_back("name", a[1].is_string() ? a[1] : Value(""));
+            std::int64_t option = a[3].is_int() ? a[3].as_int() : 0;
+            key.emplace_back("descending", (option & 1) != 0);
+            if ((option & 2) != 0) key.emplace_back("nulls_first", true);
+            if (a[4].is_string()) key.emplace_back("collation", a[4].as_string());
+            keys.emplace_back(std::move(key));
+          }
+        }
+        b.set("columns", std::move(keys));
+        if (!include.empty()) b.set("include", std::move(include));
+        std::string origin = "create_index";
+        if (!r.is_null(10)) {
+          char t = r.character(10);
+          origin = t == 'p'   ? "primary_key"
+                   : t == 'u' ? "unique_constraint"
+                              : "exclusion_constraint";
+        }
+        b.set("origin", origin);
+        b.set_optional("comment", r.opt(9));
+        if (!r.boolean(11)) b.set("valid", false);
+        rel.indexes.push_back(b.build());
+      });
+}
+
+void DatabaseReader::read_triggers() {
+  copy(
+      "SELECT t.tgrelid, t.tgname, t.tgtype, pg_catalog.pg_get_triggerdef(t.oid), "
+      "(SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) FROM "
+      "pg_catalog.unnest(t.tgattr::pg_catalog.int2[]) WITH ORDINALITY k(attnum, n) "
+      "JOIN pg_catalog.pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k.attnum), "
+      "pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(p.proname), NULL, "
+      "t.tgenabled, ds.description "
+      "FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+      "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid "
+      "JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = t.oid "
+      "AND ds.classoid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND ds.objsubid = 0 "
+      "WHERE NOT t.tgisinternal AND " +
+          std::string(k_child_scope) + m_schema_filter +
+          ") ORDER BY t.tgrelid, t.tgname COLLATE \"C\"",
+      [&](const CopyRow& r) {
+        auto it = m_relation_index.find(r.oid(0));
+        if (it == m_relation_index.end()) return;
+        RelationRow& rel = m_relations[it->second];
+        if (!rel.selected) return;
+        const std::int64_t type = r.integer(2);
+        EntityBuilder b(m_options.source, EntityKind::trigger, rel.fqn.child(r.view(1)));
+        b.set("timing", (type & 64) ? "INSTEAD OF" : (type & 2) ? "BEFORE" : "AFTER");
+        schema::Array events;
+        if (type & 4) events.emplace_back("INSERT");
+        if (type & 16) events.emplace_back("UPDATE");
+        if (type & 8) events.emplace_back("DELETE");
+        if (type & 32) events.emplace_back("TRUNCATE");
+        if (events.size() == 1) b.set("event", events[0]);
+        b.set("events", std::move(events));
+        b.set("level", (type & 1) ? "row" : "statement");
+        Value columns = json_or_null(r.view(4));
+        if (columns.is_array()) b.set("event_columns", std::move(columns));
+        b.set("definition", r.str(3));
+        b.set("function", r.str(5));
+        const char enabled = r.character(7);
+        b.set("enabled", enabled == 'D'   ? "disabled"
+                         : enabled == 'R' ? "replica"
+                         : enabled == 'A' ? "always"
+                                          : "origin");
+        b.set_optional("comment", r.opt(8));
+        rel.triggers.push_back(b.build());
+      });
+}
+
+void DatabaseReader::read_sequences() {
+  copy(
+      "SELECT c.relnamespace, c.relname, pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, "
+      "s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache, "
+      "pg_catalog.pg_get_userbyid(c.relowner), ds.description, d.refobjid, tn.nspname, "
+      "tc.relname, ta.attname, d.deptype "
+      "FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+      "AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i') "
+      "LEFT JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid "
+      "LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace "
+      "LEFT JOIN pg_catalog.pg_attribute ta ON ta.attrelid = d.refobjid "
+      "AND ta.attnum = d.refobjsubid "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = c.oid "
+      "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
+      "WHERE c.relnamespace = ANY(" +
+          m_schema_filter + ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"",
+      [&](const CopyRow& r) {
+        const std::string& nsp = schema_name(r.oid(0));
+        if (!m_request.filter.matches({m_database, nsp, r.str(1)})) return;
+        EntityBuilder b(m_options.source, EntityKind::sequence,
+                        Fqn({m_options.source, m_database, nsp, r.str(1)}));
+        b.set("data_type", r.str(2));
+        b.set("start", r.integer(3));
+        b.set("increment", r.integer(4));
+        b.set("min", r.integer(5));
+        b.set("max", r.integer(6));
+        b.set("cycle", r.boolean(7));
+        b.set("cache", r.integer(8));
+        b.set("owner", r.str(9));
+        b.set_optional("comment", r.opt(10));
+        if (!r.is_null(11) && !r.is_null(14)) {
+          b.set("owned_by", fqn_of(r.oid(11), r.str(12), r.str(13)).child(r.view(14)).str());
+          b.set("identity", r.character(15) == 'i');
+        }
+        m_sequences.push_back(b.build());
+        m_sequence_schema.push_back(r.oid(0));
+      });
+}
+
+void DatabaseReader::read_routines() {
+  copy(
+      "SELECT p.pronamespace, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid), "
+      "p.prokind, l.lanname, pg_catalog.pg_get_function_result(p.oid), "
+      "pg_catalog.pg_get_function_arguments(p.oid), p.provolatile, p.prosecdef, p.proisstrict, "
+      "pg_catalog.pg_get_userbyid(p.proowner), ds.description, "
+      "CASE WHEN p.prokind IN ('f', 'p') THEN pg_catalog.pg_get_functiondef(p.oid) END, "
+      "pg_catalog.oidvectortypes(p.proargtypes) "
+      "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+      "JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = p.oid "
+      "AND ds.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND ds.objsubid = 0 "
+      "WHERE p.pronamespace = ANY(" +
+          m_schema_filter +
+          ") ORDER BY n.nspname COLLATE \"C\", p.proname COLLATE \"C\", "
+          "pg_catalog.oidvectortypes(p.proargtypes) COLLATE \"C\"",
+      [&](const CopyRow& r) {
+        const std::string& nsp = schema_name(r.oid(0));
+        const std::string name = r.str(1);
+        if (!m_request.filter.matches({m_database, nsp, name})) return;
+        // One entity per overload: the argument types are part of the name.
+        const std::string component = name + "(" + r.str(13) + ")";
+        EntityBuilder b(m_options.source, EntityKind::routine,
+                        Fqn({m_options.source, m_database, nsp, component}));
+        b.set("routine_name", name);
+        const char kind = r.character(3);
+        b.set("routine_type", kind == 'p'   ? "procedure"
+                              : kind == 'a' ? "aggregate"
+                              : kind == 'w' ? "window"
+                                            : "function");
+        b.set("signature", r.str(2));
+        b.set("language", r.str(4));
+        b.set_optional("return_type", r.opt(5));
+        b.set("arguments", r.str(6));
+        const char volatility = r.character(7);
+        b.set("volatility", volatility == 'i'   ? "immutable"
+                            : volatility == 's' ? "stable"
+                                                : "volatile");
+        b.set("security_definer", r.boolean(8));
+        b.set("strict", r.boolean(9));
+        b.set("owner", r.str(10));
+        b.set_optional("comment", r.opt(11));
+        b.set_optional("definition", r.opt(12));
+        m_routines.push_back(b.build());
+        m_routine_schema.push_back(r.oid(0));
+      });
+}
+
+void DatabaseReader::emit_schema(const SchemaRow& s) {
+  EntityBuilder b(m_options.source, EntityKind::schema,
+                  Fqn({m_options.source, m_database, s.name}));
+  b.set("owner", s.owner);
+  b.set_optional("comment", s.comment);
+  if (!s.enums.empty()) b.set("enums", s.enums);
+  if (!s.domains.empty()) b.set("domains", s.domains);
+  m_sink.on_entity(b.build());
+}
+
+void DatabaseReader::emit_relation_header(RelationRow& r) {
+  EntityKind kind = r.kind == 'v'   ? EntityKind::view
+                    : r.kind == 'm' ? EntityKind::materialized_view
+                                    : EntityKind::table;
+  EntityBuilder b(m_options.source, kind, r.fqn);
+  if (kind == EntityKind::table) {
+    b.set("table_type", r.kind == 'p' ? "partitioned" : r.kind == 'f' ? "foreign" : "base");
+    b.set("persistence", r.persistence == 'u'   ? "unlogged"
+                         : r.persistence == 't' ? "temporary"
+                                                : "permanent");
+    b.set_optional("partition_key", r.partition_key);
+    if (r.is_partition) {
+      if (auto it = m_relation_index.find(r.parent); it != m_relation_index.end())
+        b.set("partition_of", m_relations[it->second].fqn.str());
+      b.set_optional("partition_bound", r.partition_bound);
+    }
+    if (r.kind == 'f') {
+      b.set_optional("server", r.server);
+      schema::Object options;
+      if (r.options_json) {
+        Value list = schema::parse_json(*r.options_json);
+        if (list.is_array()) {
+          for (const Value& item : list.as_array()) {
+            if (!item.is_string()) continue;
+            const std::string& kv = item.as_string();
+            auto eq = kv.find('=');
+            options.emplace_back(kv.substr(0, eq),
+                                 eq == std::string::npos ? std::string() : kv.substr(eq + 1));
+          }
+        }
+      }
+      b.set("options", std::move(options));
+    }
+  } else {
+    b.set_optional("definition", r.definition);
+    if (kind == EntityKind::materialized_view) b.set("populated", r.populated);
+  }
+  b.set("owner", r.owner);
+  b.set_optional("comment", r.comment);
+  if (m_request.stats) {
+    if (r.kind != 'v') {
+      b.observe("row_estimate", static_cast<std::int64_t>(r.reltuples));
+      b.observe("pages", r.relpages);
+    }
+    if (r.size_bytes) b.observe("size_bytes", *r.size_bytes);
+    if (r.last_vacuum) b.observe("last_vacuum", *r.last_vacuum);
+    if (r.last_autovacuum) b.observe("last_autovacuum", *r.last_autovacuum);
+    if (r.last_analyze) b.observe("last_analyze", *r.last_analyze);
+    if (r.last_autoanalyze) b.observe("last_autoanalyze", *r.last_autoanalyze);
+  }
+  m_sink.on_entity(b.build());
+}
+
+void DatabaseReader::emit_relation_tail(RelationRow& r) {
+  for (auto* list : {&r.constraints, &r.indexes, &r.triggers}) {
+    for (const auto& e : *list) m_sink.on_entity(e);
+    list->clear();
+    list->shrink_to_fit();
+  }
+  for (std::size_t p : r.partitions) emit_partition(m_relations[p]);
+}
+
+void DatabaseReader::emit_partition(RelationRow& r) {
+  emit_relation_header(r);
+  emit_relation_tail(r);
+}
+
+void DatabaseReader::stream_columns_and_emit() {
+  m_sink.on_entity(*m_database_entity);
+
+  // The emission plan: schemas in name order, each followed by its top-level
+  // relations, sequences and routines. Column rows arrive in the same order.
+  struct Item {
+    enum class Type { schema, relation, sequence, routine } type;
+    std::size_t index;
+  };
+  std::vector<Item> plan;
+  std::unordered_map<Oid, std::size_t> plan_of_relation;
+  {
+    std::map<Oid, std::vector<std::size_t>> relations_of, sequences_of, routines_of;
+    for (std::size_t i = 0; i < m_relations.size(); ++i) {
+      const RelationRow& r = m_relations[i];
+      if (r.selected && !(r.is_partition && m_relation_index.count(r.parent)))
+        relations_of[r.schema_oid].push_back(i);
+    }
+    for (std::size_t i = 0; i < m_sequences.size(); ++i)
+      sequences_of[m_sequence_schema[i]].push_back(i);
+    for (std::size_t i = 0; i < m_routines.size(); ++i)
+      routines_of[m_routine_schema[i]].push_back(i);
+    for (std::size_t s = 0; s < m_schemas.size(); ++s) {
+      plan.push_back({Item::Type::schema, s});
+      const Oid oid = m_schemas[s].oid;
+      for (std::size_t i : relations_of[oid]) {
+        plan_of_relation[m_relations[i].oid] = plan.size();
+        plan.push_back({Item::Type::relation, i});
+      }
+      for (std::size_t i : sequences_of[oid]) plan.push_back({Item::Type::sequence, i});
+      for (std::size_t i : routines_of[oid]) plan.push_back({Item::Type::routine, i});
+    }
+  }
+
+  std::size_t next = 0;
+  std::optional<std::size_t> open;  // the relation whose columns are streaming
+  auto emit_item = [&](const Item& item, bool with_tail) {
+    switch (item.type) {
+      case Item::Type::schema:
+        emit_schema(m_schemas[item.index]);
+        break;
+      case Item::Type::relation:
+        emit_relation_header(m_relations[item.index]);
+        if (with_tail) emit_relation_tail(m_relations[item.index]);
+        break;
+      case Item::Type::sequence:
+        m_sink.on_entity(m_sequences[item.index]);
+        break;
+      case Item::Type::routine:
+        m_sink.on_entity(m_routines[item.index]);
+        break;
+    }
+  };
+  auto close_open = [&] {
+    if (open) emit_relation_tail(m_relations[plan[*open].index]);
+    open.reset();
+  };
+
+  std::string sql =
+      "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+      "a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, "
+      "a.attgenerated, co.collname, ds.description, t.typtype, t.typcategory, c.relkind "
+      "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+      "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
+      "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+      "AND a.attcollation <> t.typcollation "
+      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = a.attrelid "
+      "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = a.attnum "
+      "WHERE a.attnum > 0 AND NOT a.attisdropped AND " +
+      std::string(k_child_scope) + m_schema_filter +
+      ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", a.attnum";
+  copy(sql, [&](const CopyRow& r) {
+    auto p = plan_of_relation.find(r.oid(0));
+    if (p == plan_of_relation.end()) return;
+    const std::size_t k = p->second;
+    if (!open || *open != k) {
+      close_open();
+      while (next < k) emit_item(plan[next++], true);
+      if (next == k) {
+        emit_item(plan[next++], false);
+        open = k;
+      }
+    }
+    RelationRow& rel = m_relations[plan[k].index];
+    const std::string_view column = r.view(2);
+    EntityBuilder b(m_options.source, EntityKind::column, rel.fqn.child(column));
+    b.set("ordinal", r.integer(1));
+    b.set("data_type", r.str(3));
+    b.set("type_kind", type_kind(r.character(10), r.character(11)));
+    const char relkind = r.character(12);
+    if (relkind != 'v') {
+      b.set("nullable", !r.boolean(4));
+      const char identity = r.character(6);
+      const char generated = r.character(7);
+      if (generated == 's') {
+        b.set("generated", "stored");
+        b.set_optional("generation_expression", r.opt(5));
+      } else {
+        b.set_optional("default", r.opt(5));
+      }
+      if (identity == 'a') b.set("identity", "always");
+      if (identity == 'd') b.set("identity", "by_default");
+    } else {
+      // A view column has no NOT NULL of its own.
+      b.set("nullable", true);
+      b.set_optional("default", r.opt(5));
+    }
+    b.set_optional("collation", r.opt(8));
+    b.set_optional("comment", r.opt(9));
+    m_sink.on_entity(b.build());
+    if (relkind == 'v' || relkind == 'm')
+      m_view_columns[{rel.oid, static_cast<int>(r.integer(1))}] = std::string(column);
+  });
+  close_open();
+  while (next < plan.size()) emit_item(plan[next++], true);
+}
+
+void DatabaseReader::emit_lineage() {
+  std::vector<Oid> views;
+  for (const auto& r : m_relations) {
+    if (r.selected && (r.kind == 'v' || r.kind == 'm')) views.push_back(r.oid);
+  }
+  if (views.empty()) return;
+  const std::string view_list = in_list(views);
+
+  // What each view's rule depends on: relations (subid 0) and their columns.
+  struct Source {
+    std::string schema_name, name;
+    std::map<int, std::string> columns;  // attnum -> name, of the columns pg_depend lists
+  };
+  std::map<Oid, std::map<Oid, Source>> depends;  // view -> relation -> columns read
+  copy(
+      "SELECT r.ev_class, d.refobjid, d.refobjsubid, a.attname, sn.nspname, s.relname "
+      "FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_depend d "
+      "ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid "
+      "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> r.ev_class "
+      "JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind IN ('r', 'p', 'v', 'm', 'f') "
+      "JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace "
+      "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid "
+      "AND a.attnum = d.refobjsubid AND d.refobjsubid > 0 "
+      "WHERE r.rulename = '_RETURN' AND r.ev_class = ANY(" +
+          view_list + ")",
+      [&](const CopyRow& r) {
+        Source& s = depends[r.oid(0)][r.oid(1)];
+        s.schema_name = r.str(4);
+        s.name = r.str(5);
+        if (r.integer(2) > 0 && !r.is_null(3)) s.columns[static_cast<int>(r.integer(2))] = r.str(3);
+      });
+
+  std::vector<schema::LineageEdge> edges;
+  std::map<Oid, std::map<int, std::set<ColumnRef>>> column_sources;
+  copy(
+      "SELECT r.ev_class, r.ev_action FROM pg_catalog.pg_rewrite r WHERE r.rulename = '_RETURN' "
+      "AND r.ev_class = ANY(" +
+          view_list + ")",
+      [&](const CopyRow& r) {
+        try {
+          column_sources[r.oid(0)] = view_column_sources(r.view(1));
+        } catch (const std::exception& e) {
+          const RelationRow& v = m_relations[m_relation_index.at(r.oid(0))];
+          m_sink.on_warning(schema::Warning{
+              v.fqn.str(), std::string("column lineage not read: ") + e.what(), false});
+        }
+      });
+
+  for (const auto& [view_oid, sources] : depends) {
+    const RelationRow& view = m_relations[m_relation_index.at(view_oid)];
+    const auto& per_column = column_sources[view_oid];
+    for (const auto& [source_oid, source] : sources) {
+      schema::LineageEdge edge;
+      edge.from = fqn_of(source_oid, source.schema_name, source.name).str();
+      edge.to = view.fqn.str();
+      edge.kind = view.kind == 'm' ? "materialized_view" : "view";
+      for (const auto& [resno, refs] : per_column) {
+        auto target = m_view_columns.find({view_oid, resno});
+        if (target == m_view_columns.end()) continue;
+        for (const auto& [rel, attnum] : refs) {
+          if (rel != source_oid) continue;
+          // Only what pg_depend confirms: the node walk never invents a column.
+          auto col = source.columns.find(attnum);
+          if (col == source.columns.end()) continue;
+          edge.columns.emplace_back(col->second, target->second);
+        }
+      }
+      std::sort(edge.columns.begin(), edge.columns.end());
+      edge.columns.erase(std::unique(edge.columns.begin(), edge.columns.end()), edge.columns.end());
+      edges.push_back(std::move(edge));
+    }
+  }
+  std::sort(edges.begin(), edges.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.to, a.from) < std::tie(b.to, b.from);
+  });
+  for (const auto& e : edges) m_sink.on_lineage(e);
+}
+
+std::vector<schema::ContainerStatus> DatabaseReader::run() {
+  begin();
+  read_database();
+  read_schemas();
+  read_types();
+  read_relations();
+  read_constraints();
+  read_indexes();
+  read_triggers();
+  read_sequences();
+  read_routines();
+  if (m_cancel.cancelled()) throw_interrupted(m_options.source);
+  stream_columns_and_emit();
+  if (m_request.lineage) emit_lineage();
+  m_conn.exec("COMMIT");
+
+  std::vector<schema::ContainerStatus> out;
+  bool all_readable = true;
+  for (const auto& s : m_schemas) all_readable = all_readable && s.usage;
+  out.push_back({Fqn({m_options.source, m_database}).str(), EntityKind::database, all_readable});
+  for (const auto& s : m_schemas) {
+    const std::string fqn = Fqn({m_options.source, m_database, s.name}).str();
+    if (!s.usage) {
+      m_sink.on_warning(schema::Warning{
+          fqn,
+          fmt::format("schema '{}' not read: the role has no USAGE privilege on it (GRANT USAGE "
+                      "ON SCHEMA {} TO <role>)",
+                      s.name, s.quoted),
+          true});
+    }
+    out.push_back({fqn, EntityKind::schema, s.usage});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<schema::ContainerStatus> extract_database(Connection& connection,
+                                                      const DatabaseOptions& options,
+                                                      const ExtractRequest& request,
+                                                      schema::EntitySink& sink,
+                                                      const core::CancelToken& cancel) {
+  DatabaseReader reader(connection, options, request, sink, cancel);
+  return reader.run();
+}
+
+std::vector<RelationStamp> relation_stamps(Connection& connection) {
+  std::vector<RelationStamp> out;
+  connection.copy(
+      "SELECT c.oid, n.nspname, c.relname, c.relkind, c.xmin::text || ':' || c.relfilenode "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname !~ '^pg_' "
+      "AND n.nspname <> 'information_schema' "
+      "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"",
+      [&](const CopyRow& r) {
+        out.push_back({r.oid(0), r.str(1), r.str(2), r.character(3), r.str(4)});
+      });
+  return out;
+}
+
+std::string catalog_signature(Connection& connection) {
+  std::string sql = "SELECT pg_catalog.md5(pg_catalog.string_agg(x, ',' ORDER BY x)) FROM (";
+  const char* catalogs[] = {"pg_namespace",   "pg_class",  "pg_attribute", "pg_attrdef",
+                            "pg_constraint",  "pg_index",  "pg_trigger",   "pg_proc",
+                            "pg_type",        "pg_enum",   "pg_rewrite",   "pg_sequence",
+                            "pg_description", "pg_depend", "pg_inherits",  "pg_foreign_table"};
+  bool first = true;
+  for (const char* c : catalogs) {
+    if (!first) sql += " UNION ALL ";
+    first = false;
+    sql += fmt::format(
+        "SELECT '{0}:' || pg_catalog.count(*) || ':' || "
+        "coalesce(pg_catalog.sum(pg_catalog.hashtext(xmin::text)), 0) AS x "
+        "FROM pg_catalog.{0}",
+        c);
+  }
+  sql += ") s";
+  return connection.value(sql).value_or("");
+}
+
+}  // namespace connctl::extractors::postgres

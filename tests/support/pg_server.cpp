@@ -1,0 +1,236 @@
+#include "support/pg_server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include "support/test_support.hpp"
+
+namespace connctl::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* k_bin = "/usr/lib/postgresql/15/bin";
+constexpr const char* k_os_user = "connctl-test";
+
+bool is_root() {
+  return ::geteuid() == 0;
+}
+
+// Runs argv (through runuser as connctl-test when root), output appended to
+// `log`; returns the exit status.
+int run(std::vector<std::string> argv, const fs::path& log, bool as_server_user = true) {
+  if (as_server_user && is_root()) {
+    argv.insert(argv.begin(), {"runuser", "-u", k_os_user, "--"});
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    int null_in = ::open("/dev/null", O_RDONLY);
+    if (null_in >= 0) ::dup2(null_in, 0);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void ensure_os_user() {
+  if (!is_root() || ::getpwnam(k_os_user)) return;
+  // Parallel test processes may race here: whoever loses finds the user.
+  run({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", k_os_user},
+      "/dev/null", false);
+  if (!::getpwnam(k_os_user)) throw std::runtime_error("cannot create the user connctl-test");
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+
+std::unique_ptr<PGconn, ConnDeleter> superuser_connection(const fs::path& dir, int port,
+                                                          const std::string& database) {
+  const std::string port_text = std::to_string(port);
+  const char* keys[] = {"host", "port", "dbname", "user", nullptr};
+  const char* values[] = {dir.c_str(), port_text.c_str(), database.c_str(), "postgres", nullptr};
+  std::unique_ptr<PGconn, ConnDeleter> c(PQconnectdbParams(keys, values, 0));
+  if (PQstatus(c.get()) != CONNECTION_OK)
+    throw std::runtime_error(std::string("test server: ") + PQerrorMessage(c.get()));
+  return c;
+}
+
+std::string tail_of(const fs::path& file) {
+  std::ifstream in(file);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return all.size() > 2000 ? all.substr(all.size() - 2000) : all;
+}
+
+}  // namespace
+
+PgServer& PgServer::instance() {
+  static PgServer server;
+  return server;
+}
+
+PgServer::PgServer() {
+  std::string tmpl = (fs::temp_directory_path() / "connctl-pg-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  m_dir = tmpl;
+  ::chmod(m_dir.c_str(), 0755);
+  try {
+    ensure_os_user();
+    if (is_root()) {
+      passwd* pw = ::getpwnam(k_os_user);
+      if (::chown(m_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0)
+        throw std::runtime_error("cannot chown the test server's directory");
+    }
+    start();
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
+
+PgServer::~PgServer() {
+  stop();
+}
+
+void PgServer::start() {
+  const fs::path log = m_dir / "setup.log";
+  if (run({std::string(k_bin) + "/initdb", "-D", (m_dir / "data").string(), "-U", "postgres", "-A",
+           "trust", "-E", "UTF8", "--no-locale", "--no-sync"},
+          log) != 0) {
+    throw std::runtime_error("initdb failed: " + tail_of(log));
+  }
+  {
+    // Written by the server user's directory owner: open as root is fine, the
+    // file keeps initdb's owner.
+    std::ofstream conf(m_dir / "data" / "postgresql.conf", std::ios::app);
+    conf << "listen_addresses = '127.0.0.1'\n"
+         << "unix_socket_directories = '" << m_dir.string() << "'\n"
+         << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+         << "max_connections = 40\nshared_buffers = 32MB\n"
+         << "password_encryption = 'scram-sha-256'\n";
+    std::ofstream hba(m_dir / "data" / "pg_hba.conf", std::ios::trunc);
+    hba << "local all postgres trust\n"
+        << "host all postgres 127.0.0.1/32 trust\n"
+        << "local all all scram-sha-256\n"
+        << "host all all 127.0.0.1/32 scram-sha-256\n";
+  }
+  // Another process may take the port between our probe and the server's
+  // bind: try a few.
+  std::string error;
+  for (int attempt = 0; attempt < 5 && !m_running; ++attempt) {
+    m_port = free_port();
+    int rc = run({std::string(k_bin) + "/pg_ctl", "-D", (m_dir / "data").string(), "-l",
+                  (m_dir / "server.log").string(), "-w", "-t", "60", "-o",
+                  "-p " + std::to_string(m_port), "start"},
+                 log);
+    if (rc == 0)
+      m_running = true;
+    else
+      error = tail_of(m_dir / "server.log");
+  }
+  if (!m_running) throw std::runtime_error("the test server did not start: " + error);
+
+  const fs::path data = source_dir() / "tests" / "data" / "postgres";
+  exec("postgres", read_file(data / "roles.sql"));
+  exec("postgres", std::string("ALTER ROLE ") + k_reader + " PASSWORD '" + k_reader_password +
+                       "'; ALTER ROLE " + k_limited + " PASSWORD '" + k_limited_password + "'");
+  exec("postgres", std::string("CREATE DATABASE ") + k_database);
+  exec("postgres", std::string("CREATE DATABASE ") + k_other_database);
+  exec(k_database, read_file(data / "schema.sql"));
+  exec(k_other_database, read_file(data / "other.sql"));
+  exec(k_database, "ANALYZE");
+}
+
+void PgServer::stop() noexcept {
+  try {
+    if (m_running) {
+      run({std::string(k_bin) + "/pg_ctl", "-D", (m_dir / "data").string(), "-m", "immediate", "-w",
+           "stop"},
+          "/dev/null");
+      m_running = false;
+    }
+    std::error_code ec;
+    if (!m_dir.empty()) fs::remove_all(m_dir, ec);
+  } catch (...) {
+  }
+}
+
+void PgServer::restart_immediate() {
+  int rc = run({std::string(k_bin) + "/pg_ctl", "-D", (m_dir / "data").string(), "-l",
+                (m_dir / "server.log").string(), "-m", "immediate", "-w", "-t", "60", "-o",
+                "-p " + std::to_string(m_port), "restart"},
+               m_dir / "setup.log");
+  if (rc != 0) throw std::runtime_error("pg_ctl restart failed: " + tail_of(m_dir / "server.log"));
+}
+
+void PgServer::exec(const std::string& database, const std::string& sql) const {
+  auto c = superuser_connection(m_dir, m_port, database);
+  std::unique_ptr<PGresult, ResultDeleter> r(PQexec(c.get(), sql.c_str()));
+  auto status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+    throw std::runtime_error("test server SQL failed: " + std::string(PQerrorMessage(c.get())));
+}
+
+std::vector<std::string> PgServer::column(const std::string& database,
+                                          const std::string& sql) const {
+  auto c = superuser_connection(m_dir, m_port, database);
+  std::unique_ptr<PGresult, ResultDeleter> r(PQexec(c.get(), sql.c_str()));
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+    throw std::runtime_error("test server SQL failed: " + std::string(PQerrorMessage(c.get())));
+  std::vector<std::string> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.emplace_back(PQgetvalue(r.get(), i, 0));
+  return out;
+}
+
+std::string PgServer::value(const std::string& database, const std::string& sql) const {
+  auto rows = column(database, sql);
+  if (rows.empty()) throw std::runtime_error("no rows: " + sql);
+  return rows.front();
+}
+
+}  // namespace connctl::testing
