@@ -1,0 +1,147 @@
+"""connctl against a real PostgreSQL 15 (pg_server.py): extract validates
+against the published schema and matches pg_catalog's counts; an unreachable
+server and a wrong password exit 3 with nothing written and no password on
+stderr; a missing grant exits 4 (extract) and 3 (test-connection, naming the
+grant); a server restarted mid-extract exits 3 and leaves no --output file."""
+
+import json
+import subprocess
+import time
+import unittest
+
+import support
+from pg_server import DATABASE, LIMITED, READER, PgServer
+from support import RECORD_VALIDATOR, CliTestCase, normalise_extracted_at, run
+
+SERVER = None
+
+
+def setUpModule():
+    global SERVER
+    SERVER = PgServer()
+
+
+def tearDownModule():
+    if SERVER:
+        SERVER.stop()
+
+
+USER_SCHEMAS = "(SELECT oid FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema')"
+
+
+class PostgresCliTest(CliTestCase):
+    def count(self, sql):
+        return int(SERVER.psql(DATABASE, sql).strip())
+
+    def test_extract_validates_and_counts_equal_pg_catalog(self):
+        proc = run("extract", SERVER.url())
+        self.assertExit(proc, 0)
+        doc = self.assertValidDocument(proc.stdout)
+        self.assertEqual("postgres", doc["extractor"])
+        self.assertEqual(DATABASE, doc["source"])
+        self.assertEqual("complete", doc["completeness"]["status"])
+        kinds = {}
+        for e in doc["entities"]:
+            kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+        self.assertEqual(self.count(f"SELECT count(*) FROM pg_class WHERE relkind = 'v' AND relnamespace IN "
+                                    f"{USER_SCHEMAS}"), kinds["view"])
+        self.assertEqual(self.count(f"SELECT count(*) FROM pg_class WHERE relkind IN ('r','p','f') AND "
+                                    f"relnamespace IN {USER_SCHEMAS}"), kinds["table"])
+        self.assertEqual(self.count(f"SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relnamespace IN "
+                                    f"{USER_SCHEMAS}"), kinds["sequence"])
+        self.assertEqual(self.count(f"SELECT count(*) FROM pg_proc WHERE pronamespace IN {USER_SCHEMAS}"),
+                         kinds["routine"])
+        names = {e["name"] for e in doc["entities"]}
+        self.assertIn('order.items "legacy" archive', names)
+        self.assertIn("line\nbreak", names)
+        edges = {(e["from"], e["to"]) for e in doc["lineage"]}
+        self.assertIn((f"{DATABASE}.{DATABASE}.reporting.customer_totals",
+                       f"{DATABASE}.{DATABASE}.reporting.top_customers"), edges)
+        self.assertNotIn(READER[1], proc.stderr.decode())
+
+    def test_ndjson_records_validate_and_output_is_deterministic(self):
+        first = run("extract", SERVER.url(), "--format", "ndjson")
+        self.assertExit(first, 0)
+        for line in first.stdout.decode().splitlines():
+            errors = list(RECORD_VALIDATOR.iter_errors(json.loads(line)))
+            self.assertEqual([], [e.message for e in errors[:3]], line[:200])
+        second = run("extract", SERVER.url(), "--format", "ndjson")
+        self.assertEqual(normalise_extracted_at(first.stdout), normalise_extracted_at(second.stdout))
+
+    def test_unreachable_server_exits_3_with_nothing_written(self):
+        out = self.tmp / "out.json"
+        proc = run("extract", "postgresql://connctl_reader:Some-Pw-123@127.0.0.1:1/x?sslmode=disable",
+                   "--output", str(out))
+        self.assertExit(proc, 3)
+        self.assertEqual(b"", proc.stdout)
+        self.assertFalse(out.exists())
+        self.assertNotIn("Some-Pw-123", proc.stderr.decode())
+
+    def test_wrong_password_exits_3_and_never_prints_the_password(self):
+        out = self.tmp / "out.json"
+        proc = run("extract", SERVER.url(password="Wrong-Pw-d00d"), "--output", str(out))
+        self.assertExit(proc, 3)
+        self.assertEqual(b"", proc.stdout)
+        self.assertFalse(out.exists())
+        self.assertNotIn("Wrong-Pw-d00d", proc.stderr.decode())
+        self.assertIn("password authentication failed", proc.stderr.decode())
+        tc = run("test-connection", SERVER.url(password="Wrong-Pw-d00d"), "--format", "json")
+        self.assertExit(tc, 3)
+        self.assertNotIn(b"Wrong-Pw-d00d", tc.stdout + tc.stderr)
+
+    def test_missing_grant_extract_exits_4_and_test_connection_names_the_grant(self):
+        proc = run("extract", SERVER.url(role=LIMITED))
+        self.assertExit(proc, 4)
+        doc = self.assertValidDocument(proc.stdout)
+        self.assertEqual("partial", doc["completeness"]["status"])
+        skipped = [w for w in doc["warnings"] if w["skipped"]]
+        self.assertEqual(1, len(skipped))
+        self.assertIn("GRANT USAGE ON SCHEMA restricted", skipped[0]["message"])
+        tc = run("test-connection", SERVER.url(role=LIMITED), "--format", "json")
+        self.assertExit(tc, 3)
+        report = json.loads(tc.stdout)
+        failed = [s for s in report["steps"] if s["status"] == "failed"]
+        self.assertEqual(f"schema_usage:{DATABASE}.restricted", failed[0]["name"])
+        self.assertEqual("GRANT USAGE ON SCHEMA restricted TO connctl_limited", failed[0]["hint"])
+        ok = run("test-connection", SERVER.url(), "--format", "json")
+        self.assertExit(ok, 0)
+
+    def test_server_restarted_mid_extract_exits_3_and_writes_no_output(self):
+        # A session holding an exclusive lock on a table that a view reads makes
+        # connctl wait inside its catalog reads (pg_get_viewdef locks what a view
+        # reads); the server is then restarted under it.
+        holder = subprocess.Popen(SERVER.psql_args(DATABASE), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        holder.stdin.write(b"BEGIN; LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE; SELECT 1;\n")
+        holder.stdin.flush()
+        out = self.tmp / "out.json"
+        try:
+            self._wait_for("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                           "WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted")
+            proc = subprocess.Popen([support.BINARY, "extract", SERVER.url(), "--output", str(out)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self._wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connctl' "
+                           "AND wait_event_type = 'Lock'")
+            SERVER.restart_immediate()
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            holder.kill()
+            holder.stdin.close()
+            holder.wait()
+        self.assertEqual(3, proc.returncode, stderr.decode())
+        self.assertIn("lost during extraction", stderr.decode())
+        self.assertFalse(out.exists())
+        self.assertEqual([], list(self.tmp.iterdir()))
+        self.assertExit(run("extract", SERVER.url()), 0)
+
+    def _wait_for(self, sql, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.count(sql) > 0:
+                return
+            time.sleep(0.05)
+        self.fail(f"timed out waiting for: {sql}")
+
+
+if __name__ == "__main__":
+    unittest.main()
