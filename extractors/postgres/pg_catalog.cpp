@@ -8,8 +8,10 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -27,6 +29,10 @@ using schema::Fqn;
 using schema::Value;
 
 using Oid = std::uint32_t;
+
+// Helper connections reading the index query, each a share of the indexes:
+// pg_get_indexdef is the costliest call of the extraction.
+constexpr int k_index_parts = 1;
 
 // Rows between two looks at the cancel token.
 constexpr int k_cancel_every = 4096;
@@ -123,9 +129,51 @@ struct RelationRow {
 
   Fqn fqn;
   bool selected = false;
-  std::vector<schema::Entity> constraints, indexes, triggers;
-  std::vector<std::size_t> partitions;  // indexes into the relation list, by name
+  std::vector<schema::Entity> triggers;
+  // Constraints and indexes name their columns by number; the names are
+  // filled in from the relation's own column rows, which stream just before
+  // they are emitted.
+  struct PendingConstraint {
+    EntityBuilder builder;
+    std::vector<int> columns;
+  };
+  struct PendingIndex {
+    std::string name;
+    EntityBuilder builder;
+    std::vector<int> keys;  // attnums; 0 for an expression
+    std::vector<int> options;
+    std::vector<std::uint32_t> collations;
+    Value expressions;  // pg_get_indexdef per key, only for expression indexes
+    std::size_t key_count = 0;
+  };
+  std::vector<PendingConstraint> constraints;
+  std::vector<PendingIndex> indexes;
+  std::vector<std::string> column_names;  // by attnum
+  std::vector<std::size_t> partitions;    // indexes into the relation list, by name
 };
+
+// "{1,2}" (an array) or "1 2" (an int2vector / oidvector) as numbers.
+template <class T>
+std::vector<T> numbers(std::string_view text) {
+  std::vector<T> out;
+  T value = 0;
+  bool in_number = false;
+  bool negative = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      value = static_cast<T>(value * 10 + (c - '0'));
+      in_number = true;
+    } else if (c == '-') {
+      negative = true;
+    } else {
+      if (in_number) out.push_back(negative ? static_cast<T>(-value) : value);
+      value = 0;
+      in_number = negative = false;
+    }
+  }
+  if (in_number) out.push_back(negative ? static_cast<T>(-value) : value);
+  return out;
+}
 
 std::string in_list(const std::vector<Oid>& oids) {
   if (oids.empty()) return "'{}'::oid[]";
@@ -142,6 +190,13 @@ class DatabaseReader {
   DatabaseReader(Connection& c, const DatabaseOptions& o, const ExtractRequest& r,
                  schema::EntitySink& s, const core::CancelToken& cancel)
       : m_conn(c), m_options(o), m_request(r), m_sink(s), m_cancel(cancel) {}
+  ~DatabaseReader() {
+    for (auto& h : m_helpers) {
+      if (h.thread.joinable()) h.thread.join();
+    }
+  }
+  DatabaseReader(const DatabaseReader&) = delete;
+  DatabaseReader& operator=(const DatabaseReader&) = delete;
 
   std::vector<schema::ContainerStatus> run();
 
@@ -152,7 +207,10 @@ class DatabaseReader {
   void read_types();
   void read_relations();
   void read_constraints();
-  void read_indexes();
+  void read_indexes(int part = 0, int parts = 1);
+  std::string index_sql(int part, int parts) const;
+  void read_collations();
+  schema::Entity build_index(const RelationRow& rel, RelationRow::PendingIndex& ix) const;
   void read_triggers();
   void read_sequences();
   void read_routines();
@@ -162,11 +220,49 @@ class DatabaseReader {
   void tick() {
     if (++m_rows % k_cancel_every == 0 && m_cancel.cancelled()) throw_interrupted(m_options.source);
   }
+  // Runs a COPY on this transaction's connection, or in replay mode feeds
+  // the lines a helper connection (same snapshot) stored for that query.
   void copy(const std::string& sql, const std::function<void(const CopyRow&)>& fn) {
+    if (m_replay && m_helper_started) {
+      Helper& h = m_helpers[static_cast<std::size_t>(m_replay_part)];
+      if (h.sql != sql) throw std::logic_error("replayed query differs from the prefetched one");
+      CopyRow row;
+      for (auto& line : h.lines) {
+        tick();
+        row.parse(line.data(), line.size());
+        fn(row);
+      }
+      h.lines.clear();
+      h.lines.shrink_to_fit();
+      return;
+    }
     m_conn.copy(sql, [&](const CopyRow& row) {
       tick();
       fn(row);
     });
+  }
+  void start_helper();
+  void join_helper();
+  // Indexes (the costliest query: pg_get_indexdef) are read by the helper
+  // connection when there is one, and replayed here when first needed.
+  void read_children() {
+    if (m_helper_started) {
+      join_helper();
+      m_replay = true;
+      for (int part = 0; part < k_index_parts; ++part) {
+        m_replay_part = part;
+        read_indexes(part, k_index_parts);
+      }
+      m_replay = false;
+      // The parts interleave: put each relation's indexes back in name order.
+      for (auto& r : m_relations) {
+        std::stable_sort(r.indexes.begin(), r.indexes.end(),
+                         [](const auto& a, const auto& b) { return a.name < b.name; });
+      }
+    } else {
+      read_indexes();
+    }
+    m_children_read = true;
   }
   Fqn fqn_of(Oid oid, const std::string& schema_name, const std::string& relname) const {
     if (auto it = m_relation_index.find(oid); it != m_relation_index.end())
@@ -188,12 +284,31 @@ class DatabaseReader {
   const core::CancelToken& m_cancel;
   std::int64_t m_rows = 0;
 
+  // The helper connection shares this transaction's snapshot and reads the
+  // slowest catalog queries while this one reads the others.
+  std::string m_snapshot;
+  struct Helper {
+    std::unique_ptr<Connection> connection;
+    std::thread thread;
+    std::exception_ptr error;
+    std::string sql;
+    std::vector<std::string> lines;
+  };
+  std::vector<Helper> m_helpers;
+  int m_replay_part = 0;
+
+  bool m_helper_started = false;
+  bool m_replay = false;
+  bool m_children_read = false;
+
   std::string m_database;
   std::optional<schema::Entity> m_database_entity;
   std::vector<SchemaRow> m_schemas;
   std::map<Oid, std::string> m_schema_names;
   std::vector<Oid> m_readable_schemas;
-  std::string m_schema_filter;  // SQL: the oids of the schemas read
+  std::map<Oid, std::string> m_collations;
+  std::map<std::pair<Oid, std::string>, char> m_index_origin;  // (table, index) -> contype
+  std::string m_schema_filter;                                 // SQL: the oids of the schemas read
 
   std::vector<RelationRow> m_relations;  // sorted by schema name, relation name
   std::unordered_map<Oid, std::size_t> m_relation_index;
@@ -211,6 +326,50 @@ void DatabaseReader::begin() {
                   "SET LOCAL DateStyle = 'ISO'; SET LOCAL IntervalStyle = 'postgres'; "
                   "SET LOCAL extra_float_digits = 3",
                   m_options.statement_timeout_ms));
+}
+
+void DatabaseReader::start_helper() {
+  if (!m_options.open_helper) return;
+  try {
+    if (m_conn.value("SELECT pg_catalog.pg_is_in_recovery()::text").value_or("true") != "false")
+      return;
+    m_snapshot = m_conn.value("SELECT pg_catalog.pg_export_snapshot()").value_or("");
+  } catch (const PgError& e) {
+    if (e.kind() == FailureKind::lost) throw;
+    return;
+  }
+  if (m_snapshot.empty()) return;
+  m_helper_started = true;
+  m_helpers.resize(k_index_parts);
+  for (int part = 0; part < k_index_parts; ++part) {
+    m_helpers[static_cast<std::size_t>(part)].thread = std::thread([this, part] {
+      Helper& h = m_helpers[static_cast<std::size_t>(part)];
+      try {
+        h.connection = m_options.open_helper();
+        h.connection->exec(fmt::format(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; "
+            "SET LOCAL search_path = ''; SET LOCAL statement_timeout = {}; "
+            "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
+            "SET LOCAL extra_float_digits = 3",
+            h.connection->quote_literal(m_snapshot), m_options.statement_timeout_ms));
+        h.sql = index_sql(part, k_index_parts);
+        h.connection->copy_lines(h.sql,
+                                 [&](char* line, std::size_t n) { h.lines.emplace_back(line, n); });
+        h.connection->exec("COMMIT");
+      } catch (...) {
+        h.error = std::current_exception();
+      }
+    });
+  }
+}
+
+void DatabaseReader::join_helper() {
+  std::exception_ptr error;
+  for (auto& h : m_helpers) {
+    if (h.thread.joinable()) h.thread.join();
+    if (h.error && !error) error = h.error;
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void DatabaseReader::read_database() {
@@ -296,6 +455,7 @@ void DatabaseReader::read_types() {
         auto it = by_oid.find(r.oid(0));
         if (it == by_oid.end()) return;
         schema::Object d;
+        d.reserve(8);
         d.emplace_back("data_type", r.str(2));
         d.emplace_back("nullable", !r.boolean(3));
         if (!r.is_null(4)) d.emplace_back("default", r.str(4));
@@ -402,14 +562,11 @@ const char* k_child_scope =
 
 void DatabaseReader::read_constraints() {
   copy(
-      "SELECT co.conrelid, co.conname, co.contype, "
-      "(SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) FROM pg_catalog.unnest(co.conkey) "
-      "WITH ORDINALITY k(attnum, n) JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid "
-      "AND a.attnum = k.attnum), "
+      "SELECT co.conrelid, co.conname, co.contype, co.conkey::pg_catalog.text, "
       "co.confrelid, rn.nspname, rc.relname, "
-      "(SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) FROM pg_catalog.unnest(co.confkey) "
-      "WITH ORDINALITY k(attnum, n) JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid "
-      "AND a.attnum = k.attnum), "
+      "CASE WHEN co.contype = 'f' THEN (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) "
+      "FROM pg_catalog.unnest(co.confkey) WITH ORDINALITY k(attnum, n) "
+      "JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.attnum) END, "
       "co.confupdtype, co.confdeltype, co.confmatchtype, co.condeferrable, co.condeferred, "
       "co.convalidated, "
       "CASE WHEN co.contype = 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid) END, "
@@ -436,8 +593,7 @@ void DatabaseReader::read_constraints() {
                                                             {'c', "check"},
                                                             {'x', "exclusion"}};
         b.set("constraint_type", k_types.at(type));
-        Value columns = json_or_null(r.view(3));
-        b.set("columns", columns.is_null() ? Value(schema::Array{}) : std::move(columns));
+        std::vector<int> columns = numbers<int>(r.view(3));
         if (type == 'f') {
           b.set("referenced_table", fqn_of(r.oid(4), r.str(5), r.str(6)).str());
           Value ref = json_or_null(r.view(7));
@@ -452,84 +608,113 @@ void DatabaseReader::read_constraints() {
         b.set_optional("expression", r.opt(14));
         b.set("definition", r.str(15));
         b.set_optional("comment", r.opt(16));
-        b.set_optional("index", r.opt(17));
-        rel.constraints.push_back(b.build());
+        // A foreign key's conindid is the referenced table's key: not its own.
+        if (type != 'f' && !r.is_null(17)) {
+          b.set("index", r.str(17));
+          m_index_origin[{rel.oid, r.str(17)}] = type;
+        }
+        rel.constraints.push_back({std::move(b), std::move(columns)});
       });
 }
 
-void DatabaseReader::read_indexes() {
-  copy(
-      "SELECT i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary, i.indnkeyatts, "
-      "pg_catalog.pg_get_expr(i.indpred, i.indrelid), pg_catalog.pg_get_indexdef(i.indexrelid), "
-      "(SELECT pg_catalog.json_agg(pg_catalog.json_build_array(k.attnum, a.attname, "
-      "CASE WHEN k.attnum = 0 THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.n::int, true) END, "
-      "i.indoption[k.n - 1], CASE WHEN i.indcollation[k.n - 1] NOT IN (0, 100) THEN "
-      "coll.collname END) ORDER BY k.n) "
-      "FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY k(attnum, n) "
-      "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-      "AND k.attnum > 0 "
-      "LEFT JOIN pg_catalog.pg_collation coll ON coll.oid = i.indcollation[k.n - 1]), "
-      "ds.description, co.contype, i.indisvalid "
-      "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-      "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
-      "JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
-      "LEFT JOIN pg_catalog.pg_constraint co ON co.conindid = i.indexrelid "
-      "AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x') "
-      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = i.indexrelid "
-      "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
-      "WHERE " +
-          std::string(k_child_scope) + m_schema_filter +
-          ") ORDER BY i.indrelid, ic.relname COLLATE \"C\"",
-      [&](const CopyRow& r) {
-        auto it = m_relation_index.find(r.oid(0));
-        if (it == m_relation_index.end()) return;
-        RelationRow& rel = m_relations[it->second];
-        if (!rel.selected) return;
-        EntityBuilder b(m_options.source, EntityKind::index, rel.fqn.child(r.view(1)));
-        b.set("method", r.str(2));
-        b.set("unique", r.boolean(3));
-        b.set("primary", r.boolean(4));
-        const std::int64_t key_count = r.integer(5);
-        b.set("partial", !r.is_null(6));
-        b.set_optional("predicate", r.opt(6));
-        b.set("definition", r.str(7));
-        schema::Array keys, include;
-        Value parts = json_or_null(r.view(8));
-        if (parts.is_array()) {
-          std::int64_t n = 0;
-          for (const Value& p : parts.as_array()) {
-            const schema::Array& a = p.as_array();
-            ++n;
-            if (n > key_count) {
-              if (a[1].is_string()) include.emplace_back(a[1].as_string());
-              continue;
-            }
-            schema::Object key;
-            if (a[0].as_int() == 0)
-              key.emplace_back("expression", a[2].is_string() ? a[2] : Value(""));
-            else
-              key.emplace_back("name", a[1].is_string() ? a[1] : Value(""));
-            std::int64_t option = a[3].is_int() ? a[3].as_int() : 0;
-            key.emplace_back("descending", (option & 1) != 0);
-            if ((option & 2) != 0) key.emplace_back("nulls_first", true);
-            if (a[4].is_string()) key.emplace_back("collation", a[4].as_string());
-            keys.emplace_back(std::move(key));
-          }
-        }
-        b.set("columns", std::move(keys));
-        if (!include.empty()) b.set("include", std::move(include));
-        std::string origin = "create_index";
-        if (!r.is_null(10)) {
-          char t = r.character(10);
-          origin = t == 'p'   ? "primary_key"
-                   : t == 'u' ? "unique_constraint"
-                              : "exclusion_constraint";
-        }
-        b.set("origin", origin);
-        b.set_optional("comment", r.opt(9));
-        if (!r.boolean(11)) b.set("valid", false);
-        rel.indexes.push_back(b.build());
-      });
+std::string DatabaseReader::index_sql(int part, int parts) const {
+  std::string share =
+      parts > 1 ? fmt::format("AND i.indexrelid::pg_catalog.int8 % {} = {} ", parts, part) : "";
+  return "SELECT i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary, i.indnkeyatts, "
+         "pg_catalog.pg_get_expr(i.indpred, i.indrelid), pg_catalog.pg_get_indexdef(i.indexrelid), "
+         "i.indkey::pg_catalog.text, i.indoption::pg_catalog.text, "
+         "i.indcollation::pg_catalog.text, i.indnatts, "
+         "CASE WHEN i.indexprs IS NOT NULL THEN (SELECT pg_catalog.json_agg("
+         "pg_catalog.pg_get_indexdef(i.indexrelid, k.n, true) ORDER BY k.n) "
+         "FROM pg_catalog.generate_series(1, i.indnatts::int) k(n)) END, "
+         "ds.description, i.indisvalid "
+         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+         "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+         "JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
+         "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = i.indexrelid "
+         "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
+         "WHERE " +
+         std::string(k_child_scope) + m_schema_filter + ") " + share +
+         "ORDER BY i.indrelid, ic.relname COLLATE \"C\"";
+}
+
+void DatabaseReader::read_indexes(int part, int parts) {
+  copy(index_sql(part, parts), [&](const CopyRow& r) {
+    auto it = m_relation_index.find(r.oid(0));
+    if (it == m_relation_index.end()) return;
+    RelationRow& rel = m_relations[it->second];
+    if (!rel.selected) return;
+    EntityBuilder b(m_options.source, EntityKind::index, rel.fqn.child(r.view(1)));
+    b.set("method", r.str(2));
+    b.set("unique", r.boolean(3));
+    b.set("primary", r.boolean(4));
+    const std::int64_t key_count = r.integer(5);  // the rest are INCLUDE columns
+    b.set("partial", !r.is_null(6));
+    b.set_optional("predicate", r.opt(6));
+    b.set("definition", r.str(7));
+    b.set_optional("comment", r.opt(13));
+    if (!r.boolean(14)) b.set("valid", false);
+    RelationRow::PendingIndex pending{r.str(1),
+                                      std::move(b),
+                                      numbers<int>(r.view(8)),
+                                      numbers<int>(r.view(9)),
+                                      numbers<std::uint32_t>(r.view(10)),
+                                      json_or_null(r.view(12)),
+                                      static_cast<std::size_t>(key_count)};
+    rel.indexes.push_back(std::move(pending));
+  });
+}
+
+void DatabaseReader::read_collations() {
+  copy("SELECT oid, collname FROM pg_catalog.pg_collation",
+       [&](const CopyRow& r) { m_collations[r.oid(0)] = r.str(1); });
+}
+
+schema::Entity DatabaseReader::build_index(const RelationRow& rel,
+                                           RelationRow::PendingIndex& ix) const {
+  auto column = [&](int attnum) -> std::string {
+    if (attnum > 0 && static_cast<std::size_t>(attnum) < rel.column_names.size())
+      return rel.column_names[static_cast<std::size_t>(attnum)];
+    return std::string();
+  };
+  schema::Array keys, include;
+  for (std::size_t n = 0; n < ix.keys.size(); ++n) {
+    const int attnum = ix.keys[n];
+    if (n >= ix.key_count) {
+      include.emplace_back(column(attnum));
+      continue;
+    }
+    schema::Object key;
+    key.reserve(4);
+    if (attnum == 0) {
+      const Value* e = ix.expressions.is_array() && n < ix.expressions.as_array().size()
+                           ? &ix.expressions.as_array()[n]
+                           : nullptr;
+      key.emplace_back("expression", e && e->is_string() ? *e : Value(""));
+    } else {
+      key.emplace_back("name", column(attnum));
+    }
+    const int option = n < ix.options.size() ? ix.options[n] : 0;
+    key.emplace_back("descending", (option & 1) != 0);
+    if ((option & 2) != 0) key.emplace_back("nulls_first", true);
+    // 0: not collatable; 100: the database default.
+    const std::uint32_t collation = n < ix.collations.size() ? ix.collations[n] : 0;
+    if (collation != 0 && collation != 100) {
+      if (auto it = m_collations.find(collation); it != m_collations.end())
+        key.emplace_back("collation", it->second);
+    }
+    keys.emplace_back(std::move(key));
+  }
+  ix.builder.set("columns", std::move(keys));
+  if (!include.empty()) ix.builder.set("include", std::move(include));
+  std::string origin = "create_index";
+  if (auto it = m_index_origin.find({rel.oid, ix.name}); it != m_index_origin.end()) {
+    origin = it->second == 'p'   ? "primary_key"
+             : it->second == 'u' ? "unique_constraint"
+                                 : "exclusion_constraint";
+  }
+  ix.builder.set("origin", origin);
+  return ix.builder.build();
 }
 
 void DatabaseReader::read_triggers() {
@@ -732,11 +917,23 @@ void DatabaseReader::emit_relation_header(RelationRow& r) {
 }
 
 void DatabaseReader::emit_relation_tail(RelationRow& r) {
-  for (auto* list : {&r.constraints, &r.indexes, &r.triggers}) {
-    for (const auto& e : *list) m_sink.on_entity(e);
-    list->clear();
-    list->shrink_to_fit();
+  auto column = [&](int attnum) -> std::string {
+    if (attnum > 0 && static_cast<std::size_t>(attnum) < r.column_names.size())
+      return r.column_names[static_cast<std::size_t>(attnum)];
+    return std::string();
+  };
+  for (auto& c : r.constraints) {
+    schema::Array names;
+    for (int attnum : c.columns) names.emplace_back(column(attnum));
+    c.builder.set("columns", std::move(names));
+    m_sink.on_entity(c.builder.build());
   }
+  for (auto& ix : r.indexes) m_sink.on_entity(build_index(r, ix));
+  for (const auto& t : r.triggers) m_sink.on_entity(t);
+  r.constraints = {};
+  r.indexes = {};
+  r.triggers = {};
+  r.column_names = {};
   for (std::size_t p : r.partitions) emit_partition(m_relations[p]);
 }
 
@@ -756,6 +953,7 @@ void DatabaseReader::stream_columns_and_emit() {
   };
   std::vector<Item> plan;
   std::unordered_map<Oid, std::size_t> plan_of_relation;
+  std::vector<Oid> column_order;
   {
     std::map<Oid, std::vector<std::size_t>> relations_of, sequences_of, routines_of;
     for (std::size_t i = 0; i < m_relations.size(); ++i) {
@@ -772,6 +970,7 @@ void DatabaseReader::stream_columns_and_emit() {
       const Oid oid = m_schemas[s].oid;
       for (std::size_t i : relations_of[oid]) {
         plan_of_relation[m_relations[i].oid] = plan.size();
+        column_order.push_back(m_relations[i].oid);
         plan.push_back({Item::Type::relation, i});
       }
       for (std::size_t i : sequences_of[oid]) plan.push_back({Item::Type::sequence, i});
@@ -807,18 +1006,22 @@ void DatabaseReader::stream_columns_and_emit() {
       "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
       "a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, "
       "a.attgenerated, co.collname, ds.description, t.typtype, t.typcategory, c.relkind "
-      "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "FROM pg_catalog.unnest(" +
+      in_list(column_order) +
+      ") WITH ORDINALITY o(rel, pos) "
+      "JOIN pg_catalog.pg_attribute a ON a.attrelid = o.rel "
+      "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
       "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
       "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
       "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
       "AND a.attcollation <> t.typcollation "
       "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = a.attrelid "
       "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = a.attnum "
-      "WHERE a.attnum > 0 AND NOT a.attisdropped AND " +
-      std::string(k_child_scope) + m_schema_filter +
-      ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", a.attnum";
+      "WHERE a.attnum > 0 AND NOT a.attisdropped "
+      // Emission order, passed as positions: sorting integers beats sorting names.
+      "ORDER BY o.pos, a.attnum";
   copy(sql, [&](const CopyRow& r) {
+    if (!m_children_read) read_children();
     auto p = plan_of_relation.find(r.oid(0));
     if (p == plan_of_relation.end()) return;
     const std::size_t k = p->second;
@@ -832,6 +1035,9 @@ void DatabaseReader::stream_columns_and_emit() {
     }
     RelationRow& rel = m_relations[plan[k].index];
     const std::string_view column = r.view(2);
+    const auto attnum = static_cast<std::size_t>(r.integer(1));
+    if (rel.column_names.size() <= attnum) rel.column_names.resize(attnum + 1);
+    rel.column_names[attnum] = std::string(column);
     EntityBuilder b(m_options.source, EntityKind::column, rel.fqn.child(column));
     b.set("ordinal", r.integer(1));
     b.set("data_type", r.str(3));
@@ -860,6 +1066,7 @@ void DatabaseReader::stream_columns_and_emit() {
     if (relkind == 'v' || relkind == 'm')
       m_view_columns[{rel.oid, static_cast<int>(r.integer(1))}] = std::string(column);
   });
+  if (!m_children_read) read_children();
   close_open();
   while (next < plan.size()) emit_item(plan[next++], true);
 }
@@ -946,13 +1153,15 @@ std::vector<schema::ContainerStatus> DatabaseReader::run() {
   begin();
   read_database();
   read_schemas();
+  start_helper();
   read_types();
   read_relations();
-  read_constraints();
-  read_indexes();
   read_triggers();
   read_sequences();
   read_routines();
+  read_collations();
+  read_constraints();
+  if (!m_helper_started) read_children();
   if (m_cancel.cancelled()) throw_interrupted(m_options.source);
   stream_columns_and_emit();
   if (m_request.lineage) emit_lineage();

@@ -7,6 +7,8 @@
 // routines, then the database's lineage edges.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,10 @@ namespace connctl::extractors::postgres {
 struct DatabaseOptions {
   std::string source;
   std::int64_t statement_timeout_ms = 300000;
+  // Opens a second connection to the same database, which shares the
+  // transaction's snapshot (pg_export_snapshot) and runs the slowest catalog
+  // queries at the same time; unset: everything runs on one connection.
+  std::function<std::unique_ptr<Connection>()> open_helper;
 };
 
 // Extracts the database `connection` is connected to. Returns the containers

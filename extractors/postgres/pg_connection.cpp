@@ -160,6 +160,15 @@ std::optional<std::string> Connection::value(const std::string& sql) {
 }
 
 void Connection::copy(const std::string& query, const std::function<void(const CopyRow&)>& on_row) {
+  CopyRow row;
+  copy_lines(query, [&](char* line, std::size_t length) {
+    row.parse(line, length);
+    on_row(row);
+  });
+}
+
+void Connection::copy_lines(const std::string& query,
+                            const std::function<void(char*, std::size_t)>& on_line) {
   std::string sql = "COPY (" + query + ") TO STDOUT";
   if (!PQsendQuery(m_conn.get(), sql.c_str())) fail(nullptr, "COPY");
   Result first(PQgetResult(m_conn.get()));
@@ -169,7 +178,6 @@ void Connection::copy(const std::string& query, const std::function<void(const C
     }
     fail(first.get(), "COPY");
   }
-  CopyRow row;
   for (;;) {
     char* buffer = nullptr;
     int n = PQgetCopyData(m_conn.get(), &buffer, 0);
@@ -177,8 +185,7 @@ void Connection::copy(const std::string& query, const std::function<void(const C
     std::unique_ptr<char, FreeDeleter> owned(buffer);
     std::size_t length = static_cast<std::size_t>(n);
     if (length > 0 && buffer[length - 1] == '\n') --length;
-    row.parse(buffer, length);
-    on_row(row);
+    on_line(buffer, length);
   }
   Result end(PQgetResult(m_conn.get()));
   bool ok = end && PQresultStatus(end.get()) == PGRES_COMMAND_OK;

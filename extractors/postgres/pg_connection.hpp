@@ -85,6 +85,8 @@ class Connection {
 
   // Streams `COPY (query) TO STDOUT` row by row.
   void copy(const std::string& query, const std::function<void(const CopyRow&)>& on_row);
+  // The same, handing over each raw line (without its newline), unparsed.
+  void copy_lines(const std::string& query, const std::function<void(char*, std::size_t)>& on_line);
 
   std::string quote_literal(std::string_view text) const;
   std::string quote_identifier(std::string_view text) const;

@@ -174,7 +174,10 @@ std::vector<std::string> PostgresExtractor::list_databases(Connection& first,
 std::vector<schema::ContainerStatus> PostgresExtractor::extract_one(
     Connection& connection, const std::string& database, const ExtractRequest& request,
     schema::EntitySink& sink, const core::CancelToken& cancel) {
-  DatabaseOptions options{m_options.source, m_options.statement_timeout_ms};
+  DatabaseOptions options{m_options.source, m_options.statement_timeout_ms, {}};
+  options.open_helper = [this, database] {
+    return std::make_unique<Connection>(params_for(m_options, database));
+  };
   try {
     return extract_database(connection, options, request, sink, cancel);
   } catch (const PgError& e) {
