@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "daemon/cron.hpp"
 #include "extractors/registry.hpp"
 
 namespace connctl::cli {
@@ -68,6 +69,7 @@ const core::Config* Context::config(bool required) {
     m_loaded = true;
     if (auto path = core::find_config_file(options.config_path)) {
       m_config = core::load_config(*path, extractors::Registry::instance().config_lookup());
+      daemon::validate_job_schedules(*m_config);
     }
   }
   if (!m_config && required) {
@@ -107,6 +109,7 @@ int run(int argc, char** argv) {
   add_test_connection_command(app, ctx);
   add_extractors_command(app, ctx);
   add_config_command(app, ctx);
+  add_schedule_command(app, ctx);
 
   install_signal_handlers();
   try {

@@ -49,5 +49,6 @@ void add_extract_command(CLI::App& app, Context& ctx);
 void add_test_connection_command(CLI::App& app, Context& ctx);
 void add_extractors_command(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
+void add_schedule_command(CLI::App& app, Context& ctx);
 
 }  // namespace connctl::cli

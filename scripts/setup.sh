@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev libtomlplusplus-dev libsqlitecpp-dev libsqlite3-dev
   libssl-dev libfmt-dev libgtest-dev libgmock-dev rapidjson-dev libre2-dev
+  libhowardhinnant-date-dev tzdata python3-croniter
   libpqxx-dev libpq-dev postgresql-15 postgresql-contrib
   python3 python3-jsonschema sqlite3 clang-format
 )
