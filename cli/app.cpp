@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "catalog/store.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
@@ -88,6 +89,22 @@ core::CancelToken& Context::cancel() {
   return g_cancel;
 }
 
+std::string Context::catalog_url() {
+  if (options.catalog_url) return *options.catalog_url;
+  if (const core::Config* cfg = config(false); cfg && cfg->catalog.url) {
+    const std::string& url = *cfg->catalog.url;
+    std::string_view path = url;
+    if (path.starts_with("sqlite://")) path.remove_prefix(9);
+    // A relative file path is relative to the config file, like source paths.
+    if (path.find("://") == std::string_view::npos) {
+      return "sqlite://" +
+             core::resolve_config_path(cfg->catalog.where, std::string(path)).string();
+    }
+    return url;
+  }
+  return catalog::default_catalog_url();
+}
+
 int run(int argc, char** argv) {
   Context ctx;
   CLI::App app{"connctl: extract metadata from databases, warehouses and BI tools", "connctl"};
@@ -100,6 +117,10 @@ int run(int argc, char** argv) {
   app.add_option("--config", ctx.options.config_path,
                  "Config file (default: lookup order in docs/config.md)")
       ->type_name("FILE");
+  app.add_option("--catalog", ctx.options.catalog_url,
+                 "Catalog URL, overriding [catalog] url (default: "
+                 "$XDG_STATE_HOME/connctl/catalog.db)")
+      ->type_name("URL");
   app.add_option("--log-format", ctx.options.log_format, "Log lines on stderr as text or JSON")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("-q,--quiet", ctx.options.quiet, "Only errors on stderr, no progress");
@@ -109,6 +130,8 @@ int run(int argc, char** argv) {
   add_test_connection_command(app, ctx);
   add_extractors_command(app, ctx);
   add_config_command(app, ctx);
+  add_sync_command(app, ctx);
+  add_history_command(app, ctx);
   add_schedule_command(app, ctx);
 
   install_signal_handlers();

@@ -15,6 +15,7 @@ namespace connctl::cli {
 
 struct GlobalOptions {
   std::optional<std::string> config_path;
+  std::optional<std::string> catalog_url;  // --catalog: overrides [catalog] url
   std::string log_format = "text";
   bool quiet = false;
   int verbose = 0;
@@ -33,6 +34,10 @@ class Context {
 
   core::CancelToken& cancel();
 
+  // The catalog to use: --catalog, else [catalog] url (a relative path is
+  // relative to the config file), else the default under $XDG_STATE_HOME.
+  std::string catalog_url();
+
   // What the chosen subcommand will do, set while parsing and run after it,
   // so that logging is configured before any work starts. Returns the exit code.
   std::function<int()> action;
@@ -49,6 +54,8 @@ void add_extract_command(CLI::App& app, Context& ctx);
 void add_test_connection_command(CLI::App& app, Context& ctx);
 void add_extractors_command(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
+void add_sync_command(CLI::App& app, Context& ctx);
+void add_history_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);
 
 }  // namespace connctl::cli

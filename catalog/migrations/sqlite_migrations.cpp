@@ -1,0 +1,83 @@
+#include "catalog/migrations/sqlite_migrations.hpp"
+
+namespace connctl::catalog {
+namespace {
+
+// Version 1: runs, entities, versions valid from one run to another, lineage
+// edges with the same validity, and observations as a time series.
+constexpr std::string_view k_v1 = R"sql(
+CREATE TABLE runs (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  source        TEXT NOT NULL,
+  job           TEXT,
+  trigger       TEXT NOT NULL,
+  scheduled_for TEXT,
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT,
+  status        TEXT NOT NULL
+                CHECK (status IN ('running','succeeded','partial','failed','interrupted')),
+  added         INTEGER NOT NULL DEFAULT 0,
+  changed       INTEGER NOT NULL DEFAULT 0,
+  removed       INTEGER NOT NULL DEFAULT 0,
+  unchanged     INTEGER NOT NULL DEFAULT 0,
+  error         TEXT,
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  seq           INTEGER UNIQUE
+);
+CREATE INDEX runs_by_source ON runs (source, id);
+CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+
+CREATE TABLE entities (
+  id        TEXT PRIMARY KEY,
+  source    TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  fqn       TEXT NOT NULL,
+  first_run INTEGER NOT NULL REFERENCES runs (id)
+);
+CREATE INDEX entities_by_source ON entities (source, fqn);
+CREATE INDEX entities_by_fqn ON entities (fqn);
+
+CREATE TABLE versions (
+  entity         TEXT NOT NULL REFERENCES entities (id),
+  valid_from_run INTEGER NOT NULL REFERENCES runs (id),
+  valid_to_run   INTEGER REFERENCES runs (id),
+  valid_from_seq INTEGER NOT NULL,
+  valid_to_seq   INTEGER,
+  fingerprint    TEXT NOT NULL,
+  body           TEXT NOT NULL,
+  PRIMARY KEY (entity, valid_from_seq)
+);
+CREATE UNIQUE INDEX versions_live ON versions (entity) WHERE valid_to_run IS NULL;
+
+CREATE TABLE lineage (
+  source         TEXT NOT NULL,
+  from_fqn       TEXT NOT NULL,
+  to_fqn         TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  columns        TEXT NOT NULL,
+  valid_from_run INTEGER NOT NULL REFERENCES runs (id),
+  valid_to_run   INTEGER REFERENCES runs (id),
+  valid_from_seq INTEGER NOT NULL,
+  valid_to_seq   INTEGER
+);
+CREATE INDEX lineage_live ON lineage (source, to_fqn) WHERE valid_to_run IS NULL;
+CREATE INDEX lineage_from ON lineage (from_fqn);
+CREATE INDEX lineage_to ON lineage (to_fqn);
+
+CREATE TABLE observations (
+  entity TEXT NOT NULL REFERENCES entities (id),
+  run    INTEGER NOT NULL REFERENCES runs (id),
+  body   TEXT NOT NULL,
+  PRIMARY KEY (entity, run)
+);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& sqlite_migrations() {
+  static const std::vector<Migration> k_all = {{1, k_v1}};
+  return k_all;
+}
+
+}  // namespace connctl::catalog

@@ -1,0 +1,621 @@
+#include "catalog/sqlite_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "catalog/migrations/sqlite_migrations.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "schema/value.hpp"
+
+namespace connctl::catalog {
+namespace {
+
+// Long enough for another sync's apply transaction to finish on a big source.
+constexpr int k_busy_timeout_ms = 120000;
+
+std::string now_iso() {
+  return core::format_iso8601_utc(core::SystemClock().now());
+}
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+bool process_alive(std::int64_t pid) {
+  if (pid <= 0) return false;
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
+std::string edge_columns_json(const schema::LineageEdge& edge) {
+  schema::Array pairs;
+  for (const auto& [from, to] : edge.columns) pairs.push_back(schema::Array{from, to});
+  return schema::to_canonical_json(schema::Value(std::move(pairs)));
+}
+
+std::string observations_json(const schema::Entity& entity) {
+  return schema::to_canonical_json(schema::Value(entity.observations));
+}
+
+std::string column_text(const SQLite::Column& c) {
+  return c.isNull() ? std::string() : c.getString();
+}
+
+std::optional<std::string> optional_text(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getString();
+}
+
+constexpr const char* k_run_columns =
+    "id, source, job, trigger, scheduled_for, started_at, finished_at, status, added, changed, "
+    "removed, unchanged, error, host, pid";
+
+RunInfo read_run(SQLite::Statement& q) {
+  RunInfo r;
+  r.id = std::to_string(q.getColumn(0).getInt64());
+  r.source = q.getColumn(1).getString();
+  r.job = column_text(q.getColumn(2));
+  r.trigger = q.getColumn(3).getString();
+  r.scheduled_for = optional_text(q.getColumn(4));
+  r.started_at = q.getColumn(5).getString();
+  r.finished_at = optional_text(q.getColumn(6));
+  r.status = parse_run_status(q.getColumn(7).getString()).value_or(RunStatus::failed);
+  r.added = q.getColumn(8).getInt64();
+  r.changed = q.getColumn(9).getInt64();
+  r.removed = q.getColumn(10).getInt64();
+  r.unchanged = q.getColumn(11).getInt64();
+  r.error = column_text(q.getColumn(12));
+  r.host = q.getColumn(13).getString();
+  r.pid = q.getColumn(14).getInt64();
+  return r;
+}
+
+std::int64_t parse_run_id(const std::string& run_id) {
+  try {
+    std::size_t used = 0;
+    long long id = std::stoll(run_id, &used);
+    if (used == run_id.size() && id > 0) return id;
+  } catch (const std::exception&) {
+  }
+  core::throw_usage(fmt::format("'{}' is not a run id", run_id),
+                    "run ids are numbers; 'connctl history' lists them");
+}
+
+class SqliteStore final : public CatalogStore {
+ public:
+  explicit SqliteStore(const std::filesystem::path& path)
+      : m_path(path),
+        m_db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, k_busy_timeout_ms),
+        m_host(host_name()) {
+    m_db.exec("PRAGMA journal_mode = WAL");
+    // WAL with NORMAL: a commit is atomic and survives a killed process.
+    m_db.exec("PRAGMA synchronous = NORMAL");
+    m_db.exec("PRAGMA foreign_keys = ON");
+    migrate();
+    m_db.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+        "fqn TEXT NOT NULL, fingerprint TEXT NOT NULL, body TEXT NOT NULL, observations TEXT)");
+    m_db.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_edges (from_fqn TEXT NOT NULL, to_fqn TEXT NOT "
+        "NULL, kind TEXT NOT NULL, columns TEXT NOT NULL, PRIMARY KEY (from_fqn, to_fqn, kind))");
+    mark_interrupted();
+  }
+
+  ~SqliteStore() override {
+    try {
+      if (m_staging) m_db.exec("ROLLBACK");
+    } catch (const std::exception&) {
+    }
+  }
+
+  std::string describe() const override { return "sqlite://" + m_path.string(); }
+
+  std::string start_run(const RunStart& start) override {
+    SQLite::Statement q(m_db,
+                        "INSERT INTO runs (source, job, trigger, scheduled_for, started_at, "
+                        "status, host, pid) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)");
+    q.bind(1, start.source);
+    if (start.job.empty()) {
+      q.bind(2);
+    } else {
+      q.bind(2, start.job);
+    }
+    q.bind(3, start.trigger);
+    if (start.scheduled_for) {
+      q.bind(4, *start.scheduled_for);
+    } else {
+      q.bind(4);
+    }
+    q.bind(5, now_iso());
+    q.bind(6, m_host);
+    q.bind(7, static_cast<std::int64_t>(getpid()));
+    q.exec();
+    return std::to_string(m_db.getLastInsertRowid());
+  }
+
+  void finish_run(const std::string& run_id, RunStatus status, const std::string& error) override {
+    end_staging();
+    clear_stage();
+    SQLite::Statement q(m_db,
+                        "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ? AND "
+                        "status = 'running'");
+    q.bind(1, std::string(to_string(status)));
+    q.bind(2, now_iso());
+    if (error.empty()) {
+      q.bind(3);
+    } else {
+      q.bind(3, error);
+    }
+    q.bind(4, parse_run_id(run_id));
+    q.exec();
+  }
+
+  void stage_entity(const schema::Entity& entity) override {
+    begin_staging();
+    if (!m_stage_entity) {
+      m_stage_entity = std::make_unique<SQLite::Statement>(
+          m_db, "INSERT OR REPLACE INTO temp.stage_entities VALUES (?, ?, ?, ?, ?, ?)");
+    }
+    auto& q = *m_stage_entity;
+    q.reset();
+    q.bind(1, entity.id);
+    q.bind(2, std::string(schema::to_string(entity.kind)));
+    q.bind(3, entity.fqn);
+    q.bind(4, entity.fingerprint);
+    q.bind(5, schema::canonical_body_json(entity));
+    if (entity.observations.empty()) {
+      q.bind(6);
+    } else {
+      q.bind(6, observations_json(entity));
+    }
+    q.exec();
+  }
+
+  void stage_edge(const schema::LineageEdge& edge) override {
+    begin_staging();
+    if (!m_stage_edge) {
+      m_stage_edge = std::make_unique<SQLite::Statement>(
+          m_db, "INSERT OR REPLACE INTO temp.stage_edges VALUES (?, ?, ?, ?)");
+    }
+    auto& q = *m_stage_edge;
+    q.reset();
+    q.bind(1, edge.from);
+    q.bind(2, edge.to);
+    q.bind(3, edge.kind);
+    q.bind(4, edge_columns_json(edge));
+    q.exec();
+  }
+
+  ApplyCounts apply(const std::string& run_id, const std::string& source, RunStatus status,
+                    const std::string& error, const ApplyPolicy& policy) override {
+    end_staging();
+    const std::int64_t run = parse_run_id(run_id);
+    ApplyCounts counts;
+    {
+      // The only write lock a sync takes: everything below is set-based.
+      SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+      const std::int64_t seq =
+          m_db.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM runs").getInt64();
+
+      m_db.exec("DROP TABLE IF EXISTS temp.apply_changed");
+      m_db.exec("DROP TABLE IF EXISTS temp.apply_removed");
+      m_db.exec(
+          "CREATE TEMP TABLE apply_changed AS SELECT s.id AS id FROM temp.stage_entities s "
+          "JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
+          "WHERE v.fingerprint <> s.fingerprint");
+      m_db.exec("CREATE TEMP TABLE apply_removed (id TEXT PRIMARY KEY)");
+      counts.changed = m_db.execAndGet("SELECT count(*) FROM temp.apply_changed").getInt64();
+      counts.added = m_db.execAndGet(
+                             "SELECT count(*) FROM temp.stage_entities s WHERE NOT EXISTS "
+                             "(SELECT 1 FROM versions v WHERE v.entity = s.id AND "
+                             "v.valid_to_run IS NULL)")
+                         .getInt64();
+      const std::int64_t staged =
+          m_db.execAndGet("SELECT count(*) FROM temp.stage_entities").getInt64();
+      counts.unchanged = staged - counts.added - counts.changed;
+
+      std::int64_t live = 0;
+      std::vector<std::string> removals;
+      {
+        SQLite::Statement q(m_db,
+                            "SELECT e.id, e.fqn, NOT EXISTS (SELECT 1 FROM temp.stage_entities s "
+                            "WHERE s.id = e.id) FROM entities e JOIN versions v ON v.entity = e.id "
+                            "AND v.valid_to_run IS NULL WHERE e.source = ?");
+        q.bind(1, source);
+        while (q.executeStep()) {
+          ++live;
+          if (q.getColumn(2).getInt() != 0 && policy.removable &&
+              policy.removable(q.getColumn(1).getString())) {
+            removals.push_back(q.getColumn(0).getString());
+          }
+        }
+      }
+      if (policy.check_removals)
+        policy.check_removals(static_cast<std::int64_t>(removals.size()), live);
+      {
+        SQLite::Statement ins(m_db, "INSERT INTO temp.apply_removed VALUES (?)");
+        for (const auto& id : removals) {
+          ins.reset();
+          ins.bind(1, id);
+          ins.exec();
+        }
+      }
+      counts.removed = static_cast<std::int64_t>(removals.size());
+
+      SQLite::Statement close(
+          m_db,
+          "UPDATE versions SET valid_to_run = ?, valid_to_seq = ? "
+          "WHERE valid_to_run IS NULL AND (entity IN (SELECT id FROM "
+          "temp.apply_changed) OR entity IN (SELECT id FROM temp.apply_removed))");
+      close.bind(1, run);
+      close.bind(2, seq);
+      close.exec();
+
+      SQLite::Statement ent(m_db,
+                            "INSERT OR IGNORE INTO entities (id, source, kind, fqn, first_run) "
+                            "SELECT id, ?, kind, fqn, ? FROM temp.stage_entities");
+      ent.bind(1, source);
+      ent.bind(2, run);
+      ent.exec();
+
+      SQLite::Statement ver(m_db,
+                            "INSERT INTO versions (entity, valid_from_run, valid_to_run, "
+                            "valid_from_seq, valid_to_seq, fingerprint, body) "
+                            "SELECT s.id, ?, NULL, ?, NULL, s.fingerprint, s.body "
+                            "FROM temp.stage_entities s WHERE NOT EXISTS (SELECT 1 FROM versions v "
+                            "WHERE v.entity = s.id AND v.valid_to_run IS NULL)");
+      ver.bind(1, run);
+      ver.bind(2, seq);
+      ver.exec();
+
+      SQLite::Statement obs(m_db,
+                            "INSERT OR REPLACE INTO observations (entity, run, body) "
+                            "SELECT id, ?, observations FROM temp.stage_entities "
+                            "WHERE observations IS NOT NULL");
+      obs.bind(1, run);
+      obs.exec();
+
+      if (policy.lineage) apply_edges(source, run, seq, policy);
+
+      SQLite::Statement fin(m_db,
+                            "UPDATE runs SET status = ?, finished_at = ?, error = ?, added = ?, "
+                            "changed = ?, removed = ?, unchanged = ?, seq = ? WHERE id = ?");
+      fin.bind(1, std::string(to_string(status)));
+      fin.bind(2, now_iso());
+      if (error.empty()) {
+        fin.bind(3);
+      } else {
+        fin.bind(3, error);
+      }
+      fin.bind(4, counts.added);
+      fin.bind(5, counts.changed);
+      fin.bind(6, counts.removed);
+      fin.bind(7, counts.unchanged);
+      fin.bind(8, seq);
+      fin.bind(9, run);
+      fin.exec();
+      tx.commit();
+    }
+    clear_stage();
+    return counts;
+  }
+
+  std::vector<RunInfo> runs(const RunQuery& query) override {
+    std::string sql = fmt::format("SELECT {} FROM runs WHERE 1", k_run_columns);
+    if (query.source) sql += " AND source = :source";
+    if (query.status) sql += " AND status = :status";
+    sql += " ORDER BY id DESC LIMIT :limit";
+    SQLite::Statement q(m_db, sql);
+    if (query.source) q.bind(":source", *query.source);
+    if (query.status) q.bind(":status", std::string(to_string(*query.status)));
+    q.bind(":limit", static_cast<std::int64_t>(query.limit));
+    std::vector<RunInfo> out;
+    while (q.executeStep()) out.push_back(read_run(q));
+    return out;
+  }
+
+  std::optional<RunInfo> find_run(const std::string& run_id) override {
+    SQLite::Statement q(m_db, fmt::format("SELECT {} FROM runs WHERE id = ?", k_run_columns));
+    q.bind(1, parse_run_id(run_id));
+    if (!q.executeStep()) return std::nullopt;
+    return read_run(q);
+  }
+
+  std::optional<RunInfo> last_committed_run(std::string_view source,
+                                            const std::optional<std::string>& iso_time) override {
+    std::string sql = fmt::format("SELECT {} FROM runs WHERE seq IS NOT NULL", k_run_columns);
+    if (!source.empty()) sql += " AND source = :source";
+    if (iso_time) sql += " AND finished_at <= :at";
+    sql += " ORDER BY seq DESC LIMIT 1";
+    SQLite::Statement q(m_db, sql);
+    if (!source.empty()) q.bind(":source", std::string(source));
+    if (iso_time) q.bind(":at", *iso_time);
+    if (!q.executeStep()) return std::nullopt;
+    return read_run(q);
+  }
+
+  std::vector<StoredEntity> entities_at(std::string_view source,
+                                        const std::optional<std::string>& run_id) override {
+    std::string sql =
+        "SELECT e.id, e.kind, e.fqn, v.fingerprint, v.body, v.valid_from_run, v.valid_to_run "
+        "FROM versions v JOIN entities e ON e.id = v.entity WHERE ";
+    sql += run_id ? "v.valid_from_seq <= :seq AND (v.valid_to_seq IS NULL OR v.valid_to_seq > :seq)"
+                  : "v.valid_to_run IS NULL";
+    if (!source.empty()) sql += " AND e.source = :source";
+    sql += " ORDER BY e.fqn, e.kind";
+    SQLite::Statement q(m_db, sql);
+    if (run_id) q.bind(":seq", seq_of(*run_id));
+    if (!source.empty()) q.bind(":source", std::string(source));
+    std::vector<StoredEntity> out;
+    while (q.executeStep()) out.push_back(read_entity(q));
+    return out;
+  }
+
+  std::vector<StoredEdge> edges_at(std::string_view source,
+                                   const std::optional<std::string>& run_id) override {
+    std::string sql = "SELECT from_fqn, to_fqn, kind, columns FROM lineage WHERE ";
+    sql += run_id ? "valid_from_seq <= :seq AND (valid_to_seq IS NULL OR valid_to_seq > :seq)"
+                  : "valid_to_run IS NULL";
+    if (!source.empty()) sql += " AND source = :source";
+    sql += " ORDER BY from_fqn, to_fqn, kind";
+    SQLite::Statement q(m_db, sql);
+    if (run_id) q.bind(":seq", seq_of(*run_id));
+    if (!source.empty()) q.bind(":source", std::string(source));
+    std::vector<StoredEdge> out;
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
+                     q.getColumn(2).getString(), q.getColumn(3).getString()});
+    }
+    return out;
+  }
+
+  std::vector<StoredEntity> versions_of(std::string_view fqn) override {
+    SQLite::Statement q(
+        m_db,
+        "SELECT e.id, e.kind, e.fqn, v.fingerprint, v.body, v.valid_from_run, v.valid_to_run "
+        "FROM versions v JOIN entities e ON e.id = v.entity WHERE e.fqn = ? "
+        "ORDER BY e.kind, v.valid_from_seq");
+    q.bind(1, std::string(fqn));
+    std::vector<StoredEntity> out;
+    while (q.executeStep()) out.push_back(read_entity(q));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, std::int64_t>> table_counts() override {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (const char* table : {"runs", "entities", "versions", "lineage", "observations"}) {
+      out.emplace_back(table,
+                       m_db.execAndGet(fmt::format("SELECT count(*) FROM {}", table)).getInt64());
+    }
+    return out;
+  }
+
+  std::vector<std::string> verify() override {
+    std::vector<std::string> problems;
+    auto each = [&](const char* sql, auto&& describe) {
+      SQLite::Statement q(m_db, sql);
+      while (q.executeStep()) problems.push_back(describe(q));
+    };
+    for (const char* table : {"versions", "lineage"}) {
+      each(fmt::format("SELECT count(*) FROM {} WHERE valid_to_seq IS NOT NULL AND valid_to_seq "
+                       "<= valid_from_seq HAVING count(*) > 0",
+                       table)
+               .c_str(),
+           [&](SQLite::Statement& q) {
+             return fmt::format("{}: {} rows end before they begin", table,
+                                q.getColumn(0).getInt64());
+           });
+    }
+    each(
+        "SELECT e.fqn, e.kind, a.valid_from_run, b.valid_from_run FROM versions a "
+        "JOIN versions b ON a.entity = b.entity AND a.valid_from_seq < b.valid_from_seq "
+        "JOIN entities e ON e.id = a.entity "
+        "WHERE a.valid_to_seq IS NULL OR a.valid_to_seq > b.valid_from_seq",
+        [](SQLite::Statement& q) {
+          return fmt::format("{} {}: versions from runs {} and {} overlap",
+                             q.getColumn(1).getString(), q.getColumn(0).getString(),
+                             q.getColumn(2).getInt64(), q.getColumn(3).getInt64());
+        });
+    each(
+        "SELECT v.entity FROM versions v WHERE NOT EXISTS (SELECT 1 FROM entities e "
+        "WHERE e.id = v.entity)",
+        [](SQLite::Statement& q) {
+          return fmt::format("version of missing entity {}", q.getColumn(0).getString());
+        });
+    each(
+        "SELECT e.fqn, v.valid_from_run, r.status FROM versions v JOIN entities e ON e.id = "
+        "v.entity LEFT JOIN runs r ON r.id = v.valid_from_run WHERE r.seq IS NULL OR r.seq <> "
+        "v.valid_from_seq",
+        [](SQLite::Statement& q) {
+          return fmt::format("{}: version written by run {} that did not commit",
+                             q.getColumn(0).getString(), q.getColumn(1).getInt64());
+        });
+    each(
+        "SELECT l.from_fqn, l.to_fqn, l.kind FROM lineage l WHERE l.valid_to_run IS NULL AND "
+        "(NOT EXISTS (SELECT 1 FROM entities e WHERE e.fqn = l.from_fqn) OR NOT EXISTS "
+        "(SELECT 1 FROM entities e WHERE e.fqn = l.to_fqn))",
+        [](SQLite::Statement& q) {
+          return fmt::format("lineage edge {} -> {} ({}) names an entity the catalog never held",
+                             q.getColumn(0).getString(), q.getColumn(1).getString(),
+                             q.getColumn(2).getString());
+        });
+    each("SELECT id, status FROM runs WHERE (status = 'running') <> (finished_at IS NULL)",
+         [](SQLite::Statement& q) {
+           return fmt::format("run {} is {} but its finish time says otherwise",
+                              q.getColumn(0).getInt64(), q.getColumn(1).getString());
+         });
+    {
+      SQLite::Statement q(m_db, "SELECT id, host, pid FROM runs WHERE status = 'running'");
+      while (q.executeStep()) {
+        if (q.getColumn(1).getString() == m_host && !process_alive(q.getColumn(2).getInt64())) {
+          problems.push_back(fmt::format("run {} is left running by process {} which is gone",
+                                         q.getColumn(0).getInt64(), q.getColumn(2).getInt64()));
+        }
+      }
+    }
+    return problems;
+  }
+
+ private:
+  void migrate() {
+    const auto& migrations = sqlite_migrations();
+    const int known = migrations.back().version;
+    // IMMEDIATE: two processes opening a new catalog at once migrate it once.
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    const int current = m_db.execAndGet("PRAGMA user_version").getInt();
+    if (current > known) {
+      core::throw_runtime(
+          fmt::format("catalog {} has schema version {}, newer than this connctl knows ({})",
+                      m_path.string(), current, known),
+          "upgrade connctl, or point --catalog at another catalog");
+    }
+    for (const auto& m : migrations) {
+      if (m.version <= current) continue;
+      m_db.exec(std::string(m.sql));
+      m_db.exec(fmt::format("PRAGMA user_version = {}", m.version));
+      core::log_debug("catalog {}: migrated to schema version {}", m_path.string(), m.version);
+    }
+    tx.commit();
+  }
+
+  void mark_interrupted() {
+    std::vector<std::int64_t> dead;
+    {
+      SQLite::Statement q(m_db, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?");
+      q.bind(1, m_host);
+      while (q.executeStep()) {
+        if (!process_alive(q.getColumn(1).getInt64())) dead.push_back(q.getColumn(0).getInt64());
+      }
+    }
+    for (auto id : dead) {
+      SQLite::Statement u(m_db,
+                          "UPDATE runs SET status = 'interrupted', finished_at = ?, error = "
+                          "'the sync process ended without finishing the run' "
+                          "WHERE id = ? AND status = 'running'");
+      u.bind(1, now_iso());
+      u.bind(2, id);
+      u.exec();
+      core::log_warn(
+          "catalog: run {} was left running by a process that is gone; marked interrupted", id);
+    }
+  }
+
+  // Staging rows go to TEMP tables in one transaction that never touches the
+  // main database, so it takes no lock another sync would wait for.
+  void begin_staging() {
+    if (m_staging) return;
+    m_db.exec("BEGIN");
+    m_staging = true;
+  }
+  void end_staging() {
+    if (!m_staging) return;
+    m_stage_entity.reset();
+    m_stage_edge.reset();
+    m_db.exec("COMMIT");
+    m_staging = false;
+  }
+  void clear_stage() {
+    m_db.exec("DELETE FROM temp.stage_entities");
+    m_db.exec("DELETE FROM temp.stage_edges");
+    m_db.exec("DROP TABLE IF EXISTS temp.apply_changed");
+    m_db.exec("DROP TABLE IF EXISTS temp.apply_removed");
+  }
+
+  void apply_edges(const std::string& source, std::int64_t run, std::int64_t seq,
+                   const ApplyPolicy& policy) {
+    std::vector<std::int64_t> closing;
+    {
+      // A live edge the run did not see is closed when its view is in scope, or
+      // when the run saw the same edge with other column pairs.
+      SQLite::Statement q(m_db,
+                          "SELECT l.rowid, l.to_fqn, EXISTS (SELECT 1 FROM temp.stage_edges s "
+                          "WHERE s.from_fqn = l.from_fqn AND s.to_fqn = l.to_fqn AND s.kind = "
+                          "l.kind) FROM lineage l WHERE l.source = ? AND l.valid_to_run IS NULL "
+                          "AND NOT EXISTS (SELECT 1 FROM temp.stage_edges s WHERE s.from_fqn = "
+                          "l.from_fqn AND s.to_fqn = l.to_fqn AND s.kind = l.kind AND s.columns = "
+                          "l.columns)");
+      q.bind(1, source);
+      while (q.executeStep()) {
+        if (q.getColumn(2).getInt() != 0 ||
+            (policy.removable && policy.removable(q.getColumn(1).getString()))) {
+          closing.push_back(q.getColumn(0).getInt64());
+        }
+      }
+    }
+    SQLite::Statement close(
+        m_db, "UPDATE lineage SET valid_to_run = ?, valid_to_seq = ? WHERE rowid = ?");
+    for (auto rowid : closing) {
+      close.reset();
+      close.bind(1, run);
+      close.bind(2, seq);
+      close.bind(3, rowid);
+      close.exec();
+    }
+    SQLite::Statement ins(
+        m_db,
+        "INSERT INTO lineage (source, from_fqn, to_fqn, kind, columns, valid_from_run, "
+        "valid_from_seq) SELECT ?, s.from_fqn, s.to_fqn, s.kind, s.columns, ?, ? FROM "
+        "temp.stage_edges s WHERE NOT EXISTS (SELECT 1 FROM lineage l WHERE l.source = ? AND "
+        "l.valid_to_run IS NULL AND l.from_fqn = s.from_fqn AND l.to_fqn = s.to_fqn AND l.kind = "
+        "s.kind AND l.columns = s.columns)");
+    ins.bind(1, source);
+    ins.bind(2, run);
+    ins.bind(3, seq);
+    ins.bind(4, source);
+    ins.exec();
+  }
+
+  std::int64_t seq_of(const std::string& run_id) {
+    SQLite::Statement q(m_db, "SELECT seq, status FROM runs WHERE id = ?");
+    q.bind(1, parse_run_id(run_id));
+    if (!q.executeStep()) core::throw_usage(fmt::format("no run {} in the catalog", run_id));
+    if (q.getColumn(0).isNull()) {
+      core::throw_usage(
+          fmt::format("run {} is {} and recorded no state", run_id, q.getColumn(1).getString()),
+          "pick a succeeded or partial run from 'connctl history'");
+    }
+    return q.getColumn(0).getInt64();
+  }
+
+  static StoredEntity read_entity(SQLite::Statement& q) {
+    StoredEntity e;
+    e.id = q.getColumn(0).getString();
+    e.kind = q.getColumn(1).getString();
+    e.fqn = q.getColumn(2).getString();
+    e.fingerprint = q.getColumn(3).getString();
+    e.body = q.getColumn(4).getString();
+    e.valid_from_run = std::to_string(q.getColumn(5).getInt64());
+    if (!q.getColumn(6).isNull()) e.valid_to_run = std::to_string(q.getColumn(6).getInt64());
+    return e;
+  }
+
+  std::filesystem::path m_path;
+  SQLite::Database m_db;
+  std::string m_host;
+  bool m_staging = false;
+  std::unique_ptr<SQLite::Statement> m_stage_entity;
+  std::unique_ptr<SQLite::Statement> m_stage_edge;
+};
+
+}  // namespace
+
+std::unique_ptr<CatalogStore> open_sqlite_store(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  try {
+    return std::make_unique<SqliteStore>(path);
+  } catch (const SQLite::Exception& e) {
+    core::throw_runtime(fmt::format("cannot open catalog {}: {}", path.string(), e.what()),
+                        "check that the directory exists and is writable, or pass --catalog URL");
+  }
+}
+
+}  // namespace connctl::catalog

@@ -1,0 +1,150 @@
+#pragma once
+// The catalog store: where sync keeps every source's metadata with its
+// history. One interface so that the SQLite store (the default) and the
+// PostgreSQL store behave identically; each keeps its SQL dialect inside.
+//
+// Time is counted in runs. Every run that writes state gets a commit sequence
+// number (`seq`) in the transaction that applies it, so "the state after run R"
+// is well defined even when two syncs of one source overlap in time.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/entity.hpp"
+
+namespace connctl::catalog {
+
+enum class RunStatus { running, succeeded, partial, failed, interrupted };
+std::string_view to_string(RunStatus status);
+std::optional<RunStatus> parse_run_status(std::string_view text);
+
+struct RunStart {
+  std::string source;
+  std::string job;                           // empty for a manual sync
+  std::string trigger = "manual";            // manual | schedule | catch_up | retry
+  std::optional<std::string> scheduled_for;  // ISO 8601, for scheduled runs
+};
+
+struct RunInfo {
+  std::string id;
+  std::string source;
+  std::string job;
+  std::string trigger;
+  std::optional<std::string> scheduled_for;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  RunStatus status = RunStatus::running;
+  std::int64_t added = 0;
+  std::int64_t changed = 0;
+  std::int64_t removed = 0;
+  std::int64_t unchanged = 0;
+  std::string error;
+  std::string host;
+  std::int64_t pid = 0;
+};
+
+struct RunQuery {
+  std::optional<std::string> source;
+  std::optional<RunStatus> status;
+  std::size_t limit = 20;
+};
+
+struct ApplyCounts {
+  std::int64_t added = 0;
+  std::int64_t changed = 0;
+  std::int64_t removed = 0;
+  std::int64_t unchanged = 0;
+};
+
+// What the sync engine decides and the store carries out inside the apply
+// transaction, so that the decision sees exactly the state it changes.
+struct ApplyPolicy {
+  // Whether a live entity (or lineage edge, by its `to`) that the run did not
+  // see may be closed: in filter scope and inside a completely listed container.
+  std::function<bool(std::string_view fqn)> removable;
+  // Whether lineage was extracted at all; without it no edge is closed.
+  bool lineage = true;
+  // Called with the number of removals and of live entities before anything
+  // is written; throwing aborts the transaction (the mass-delete guard).
+  std::function<void(std::int64_t removals, std::int64_t live)> check_removals;
+};
+
+// One entity as the catalog holds it at some point in time.
+struct StoredEntity {
+  std::string id;
+  std::string kind;
+  std::string fqn;
+  std::string fingerprint;
+  std::string body;  // canonical JSON
+  std::string valid_from_run;
+  std::optional<std::string> valid_to_run;
+};
+
+struct StoredEdge {
+  std::string from;
+  std::string to;
+  std::string kind;
+  std::string columns;  // canonical JSON array of [from, to] pairs
+};
+
+class CatalogStore {
+ public:
+  virtual ~CatalogStore() = default;
+
+  // The URL it was opened with, without secrets.
+  virtual std::string describe() const = 0;
+
+  // Inserts the run as `running` in its own short transaction; returns its id.
+  virtual std::string start_run(const RunStart& start) = 0;
+  // Finishes a run that wrote no state (failed, interrupted) in its own transaction.
+  virtual void finish_run(const std::string& run_id, RunStatus status,
+                          const std::string& error) = 0;
+
+  // Staging: what the running sync has seen so far. Staged rows live outside
+  // the catalog's tables and take no write lock; they vanish with the process.
+  virtual void stage_entity(const schema::Entity& entity) = 0;
+  virtual void stage_edge(const schema::LineageEdge& edge) = 0;
+
+  // Compares the staged rows of `source` with its live versions and writes the
+  // differences and the run's final row in one transaction. Clears the stage.
+  virtual ApplyCounts apply(const std::string& run_id, const std::string& source, RunStatus status,
+                            const std::string& error, const ApplyPolicy& policy) = 0;
+
+  // Runs newest first.
+  virtual std::vector<RunInfo> runs(const RunQuery& query) = 0;
+  virtual std::optional<RunInfo> find_run(const std::string& run_id) = 0;
+  // The newest run of `source` (any source when empty) that wrote state and
+  // finished at or before `iso_time` (ISO 8601 UTC), or the newest at all.
+  virtual std::optional<RunInfo> last_committed_run(std::string_view source,
+                                                    const std::optional<std::string>& iso_time) = 0;
+
+  // The entities of a source as they stood after run `run_id` committed
+  // (live now when nullopt), ordered by FQN.
+  virtual std::vector<StoredEntity> entities_at(std::string_view source,
+                                                const std::optional<std::string>& run_id) = 0;
+  virtual std::vector<StoredEdge> edges_at(std::string_view source,
+                                           const std::optional<std::string>& run_id) = 0;
+  // Every version of entities with this FQN, oldest first.
+  virtual std::vector<StoredEntity> versions_of(std::string_view fqn) = 0;
+
+  // Row counts per table, for `catalog stats` and the tests.
+  virtual std::vector<std::pair<std::string, std::int64_t>> table_counts() = 0;
+
+  // Invariant violations, one readable line each; empty when the store is sound.
+  virtual std::vector<std::string> verify() = 0;
+};
+
+// Opens (creating and migrating as needed) the catalog at `url`:
+// sqlite:///abs/path.db or a plain path. Marks runs left `running` by dead
+// processes on this host as interrupted. Throws core::Error.
+std::unique_ptr<CatalogStore> open_store(const std::string& url);
+
+// $XDG_STATE_HOME/connctl/catalog.db (default ~/.local/state/connctl/catalog.db).
+std::string default_catalog_url();
+
+}  // namespace connctl::catalog

@@ -1,0 +1,286 @@
+// The catalog store and the sync engine, against real SQLite extraction of
+// real SQLite databases. The suite is parameterised over a store factory so
+// that the PostgreSQL store runs the same tests when it lands.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "catalog/store.hpp"
+#include "catalog/sync.hpp"
+#include "core/error.hpp"
+#include "extractors/source.hpp"
+#include "support/test_support.hpp"
+
+namespace connctl::catalog {
+namespace {
+
+using connctl::testing::create_sqlite_db;
+using connctl::testing::TempDir;
+
+struct StoreFactory {
+  std::string name;
+  // Opens (or reopens) the store kept under `dir`.
+  std::function<std::unique_ptr<CatalogStore>(const std::filesystem::path& dir)> open;
+  // Runs raw SQL on the store's database, to break invariants on purpose.
+  std::function<void(const std::filesystem::path& dir, const std::string& sql)> exec;
+};
+
+const StoreFactory k_sqlite_factory{"sqlite",
+                                    [](const std::filesystem::path& dir) {
+                                      return open_store("sqlite://" + (dir / "cat.db").string());
+                                    },
+                                    [](const std::filesystem::path& dir, const std::string& sql) {
+                                      SQLite::Database db((dir / "cat.db").string(),
+                                                          SQLite::OPEN_READWRITE);
+                                      db.exec(sql);
+                                    }};
+
+constexpr const char* k_base_schema = R"sql(
+CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id),
+                     total REAL);
+CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT, price REAL);
+CREATE TABLE suppliers (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT);
+CREATE INDEX orders_by_customer ON orders(customer_id);
+CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
+)sql";
+
+class CatalogSyncTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    m_source = m_dir / "shop.db";
+    create_sqlite_db(m_source, k_base_schema);
+    m_store = GetParam().open(m_dir.path());
+  }
+
+  SyncSummary sync(const std::vector<std::string>& excludes = {}, bool allow_mass_delete = false) {
+    auto spec = extractors::resolve_source("sqlite://" + m_source.string(), nullptr);
+    spec.name = "shop";
+    auto request = extractors::request_from_settings(spec);
+    for (const auto& e : excludes) request.filter.exclude(e);
+    auto extractor = extractors::open_extractor(spec);
+    SyncOptions options;
+    options.run.source = "shop";
+    options.allow_mass_delete = allow_mass_delete;
+    Sync sync(*m_store, options);
+    core::CancelToken cancel;
+    auto result = extractor->extract(request, sync, cancel);
+    auto filter = request.filter;
+    return sync.commit(result.completeness, [filter](const std::vector<std::string>& path) {
+      return filter.matches(path);
+    });
+  }
+
+  void change_source(const std::string& sql) { create_sqlite_db(m_source, sql); }
+
+  std::int64_t count(const std::string& table) {
+    for (const auto& [name, n] : m_store->table_counts()) {
+      if (name == table) return n;
+    }
+    return -1;
+  }
+
+  const StoredEntity* find(const std::vector<StoredEntity>& entities, const std::string& fqn) {
+    for (const auto& e : entities) {
+      if (e.fqn == fqn) return &e;
+    }
+    return nullptr;
+  }
+
+  TempDir m_dir;
+  std::filesystem::path m_source;
+  std::unique_ptr<CatalogStore> m_store;
+};
+
+TEST_P(CatalogSyncTest, FirstSyncAddsEveryEntityAsOneVersion) {
+  auto s = sync();
+  EXPECT_EQ(RunStatus::succeeded, s.status);
+  EXPECT_GT(s.counts.added, 20);
+  EXPECT_EQ(0, s.counts.changed);
+  EXPECT_EQ(0, s.counts.removed);
+  EXPECT_EQ(s.counts.added, count("versions"));
+  EXPECT_EQ(s.counts.added, count("entities"));
+  EXPECT_EQ(1, count("lineage"));
+  EXPECT_TRUE(m_store->verify().empty());
+}
+
+TEST_P(CatalogSyncTest, NoChangeResyncWritesOnlyTheRunRow) {
+  auto first = sync();
+  const auto versions = count("versions");
+  const auto lineage = count("lineage");
+  auto second = sync();
+  EXPECT_EQ(0, second.counts.added);
+  EXPECT_EQ(0, second.counts.changed);
+  EXPECT_EQ(0, second.counts.removed);
+  EXPECT_EQ(first.counts.added, second.counts.unchanged);
+  EXPECT_EQ(versions, count("versions"));
+  EXPECT_EQ(lineage, count("lineage"));
+  EXPECT_EQ(2, count("runs"));
+}
+
+TEST_P(CatalogSyncTest, ChangesAreRecordedExactly) {
+  sync();
+  change_source(
+      "ALTER TABLE customers ADD COLUMN phone TEXT;"
+      "CREATE TABLE shipments (id INTEGER PRIMARY KEY);");
+  auto s = sync();
+  // phone; shipments, its id column and its primary key; customers' body changed.
+  EXPECT_EQ(4, s.counts.added);
+  EXPECT_EQ(1, s.counts.changed);
+  EXPECT_EQ(0, s.counts.removed);
+  auto live = m_store->entities_at("shop", std::nullopt);
+  EXPECT_NE(nullptr, find(live, "shop.main.customers.phone"));
+  EXPECT_NE(nullptr, find(live, "shop.main.shipments"));
+  EXPECT_TRUE(m_store->verify().empty());
+}
+
+TEST_P(CatalogSyncTest, DroppedTableIsRemovedAndEarlierRunStillShowsIt) {
+  auto first = sync();
+  change_source("DROP TABLE audit;");
+  auto s = sync();
+  EXPECT_EQ(4, s.counts.removed);  // the table, its two columns and its primary key
+  auto live = m_store->entities_at("shop", std::nullopt);
+  EXPECT_EQ(nullptr, find(live, "shop.main.audit"));
+  auto before = m_store->entities_at("shop", first.run_id);
+  EXPECT_NE(nullptr, find(before, "shop.main.audit"));
+  EXPECT_NE(nullptr, find(before, "shop.main.audit.at"));
+  auto history = m_store->versions_of("shop.main.audit");
+  ASSERT_EQ(1u, history.size());
+  EXPECT_EQ(s.run_id, history[0].valid_to_run.value_or(""));
+  EXPECT_TRUE(m_store->verify().empty());
+}
+
+TEST_P(CatalogSyncTest, ExcludedTableIsNotRemoved) {
+  sync();
+  auto s = sync({"main.audit"});
+  EXPECT_EQ(0, s.counts.removed);
+  EXPECT_NE(nullptr, find(m_store->entities_at("shop", std::nullopt), "shop.main.audit"));
+}
+
+TEST_P(CatalogSyncTest, MassDeleteIsRefusedAndWritesOnlyTheFailedRun) {
+  auto first = sync();
+  const auto versions = count("versions");
+  change_source("DROP VIEW big_orders; DROP TABLE orders; DROP TABLE products; DROP TABLE audit;");
+  try {
+    sync();
+    FAIL() << "the mass delete was not refused";
+  } catch (const core::Error& e) {
+    EXPECT_EQ(core::ExitCode::runtime, e.code());
+    EXPECT_NE(std::string(e.what()).find("refusing to remove"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(versions, count("versions"));
+  auto runs = m_store->runs({});
+  ASSERT_EQ(2u, runs.size());
+  EXPECT_EQ(RunStatus::failed, runs[0].status);
+  EXPECT_EQ(m_store->entities_at("shop", std::nullopt).size(),
+            m_store->entities_at("shop", first.run_id).size());
+
+  auto allowed = sync({}, true);
+  EXPECT_GT(allowed.counts.removed, 0);
+  EXPECT_EQ(nullptr, find(m_store->entities_at("shop", std::nullopt), "shop.main.orders"));
+}
+
+TEST_P(CatalogSyncTest, DroppedViewClosesItsLineageEdge) {
+  auto first = sync();
+  change_source("DROP VIEW big_orders;");
+  sync();
+  EXPECT_TRUE(m_store->edges_at("shop", std::nullopt).empty());
+  EXPECT_EQ(1u, m_store->edges_at("shop", first.run_id).size());
+}
+
+TEST_P(CatalogSyncTest, RunLeftRunningByADeadProcessIsInterruptedOnOpen) {
+  sync();
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  auto run_id = m_store->start_run(RunStart{"shop", "", "manual", std::nullopt});
+  m_store.reset();
+  GetParam().exec(m_dir.path(),
+                  "UPDATE runs SET pid = " + std::to_string(child) + " WHERE id = " + run_id);
+  m_store = GetParam().open(m_dir.path());
+  auto run = m_store->find_run(run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(RunStatus::interrupted, run->status);
+  EXPECT_TRUE(m_store->verify().empty());
+}
+
+TEST_P(CatalogSyncTest, RunOfALiveProcessStaysRunning) {
+  auto run_id = m_store->start_run(RunStart{"shop", "", "manual", std::nullopt});
+  m_store = GetParam().open(m_dir.path());
+  EXPECT_EQ(RunStatus::running, m_store->find_run(run_id)->status);
+}
+
+TEST_P(CatalogSyncTest, VerifyReportsOverlappingVersions) {
+  sync();
+  m_store.reset();
+  GetParam().exec(m_dir.path(),
+                  "DROP INDEX versions_live;"
+                  "INSERT INTO versions SELECT entity, valid_from_run, NULL, valid_from_seq + 1, "
+                  "NULL, fingerprint, body FROM versions LIMIT 1;");
+  m_store = GetParam().open(m_dir.path());
+  auto problems = m_store->verify();
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].find("overlap"), std::string::npos) << problems[0];
+}
+
+TEST_P(CatalogSyncTest, HistoryIsNewestFirstAndFilteredByStatus) {
+  sync();
+  auto failed = m_store->start_run(RunStart{"shop", "", "manual", std::nullopt});
+  m_store->finish_run(failed, RunStatus::failed, "unreachable");
+  sync();
+  auto runs = m_store->runs({});
+  ASSERT_EQ(3u, runs.size());
+  EXPECT_EQ("3", runs[0].id);
+  EXPECT_EQ("1", runs[2].id);
+  RunQuery only_failed;
+  only_failed.status = RunStatus::failed;
+  auto f = m_store->runs(only_failed);
+  ASSERT_EQ(1u, f.size());
+  EXPECT_EQ("unreachable", f[0].error);
+}
+
+TEST_P(CatalogSyncTest, CatalogNewerThanTheBinaryIsRefused) {
+  m_store.reset();
+  GetParam().exec(m_dir.path(), "PRAGMA user_version = 999");
+  try {
+    GetParam().open(m_dir.path());
+    FAIL() << "a newer catalog was opened";
+  } catch (const core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("newer than this connctl"), std::string::npos);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CatalogSyncTest, ::testing::Values(k_sqlite_factory),
+                         [](const auto& info) { return info.param.name; });
+
+// Deletion safety without a catalog: what a run may remove.
+TEST(RemovableTest, OnlyInsideCompleteContainersInScopeAndNotBelowSkippedObjects) {
+  std::vector<schema::ContainerStatus> complete{{"shop.main", schema::EntityKind::database, true},
+                                                {"shop.aux", schema::EntityKind::database, false}};
+  std::vector<schema::Warning> warnings{{"shop.main.broken", "cannot read", true},
+                                        {"shop.main.noted", "a note", false}};
+  ScopeFn all = [](const std::vector<std::string>&) { return true; };
+  EXPECT_TRUE(removable("shop.main.orders", complete, warnings, all));
+  EXPECT_TRUE(removable("shop.main.noted.col", complete, warnings, all));
+  EXPECT_FALSE(removable("shop.aux.orders", complete, warnings, all));
+  EXPECT_FALSE(removable("shop.main.broken", complete, warnings, all));
+  EXPECT_FALSE(removable("shop.main.broken.id", complete, warnings, all));
+  EXPECT_FALSE(removable("shop.other.t", complete, warnings, all));
+  ScopeFn no_audit = [](const std::vector<std::string>& path) {
+    return path.size() < 2 || path[1] != "audit";
+  };
+  EXPECT_FALSE(removable("shop.main.audit.id", complete, warnings, no_audit));
+  EXPECT_TRUE(removable("shop.main.orders.id", complete, warnings, no_audit));
+}
+
+}  // namespace
+}  // namespace connctl::catalog
