@@ -132,6 +132,7 @@ int run(int argc, char** argv) {
   add_config_command(app, ctx);
   add_sync_command(app, ctx);
   add_history_command(app, ctx);
+  add_catalog_command(app, ctx);
   add_schedule_command(app, ctx);
 
   install_signal_handlers();

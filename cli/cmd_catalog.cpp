@@ -1,0 +1,121 @@
+// connctl catalog show | verify | stats: read the catalog directly.
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "catalog/store.hpp"
+#include "cli/app.hpp"
+#include "cli/catalog_point.hpp"
+#include "cli/output.hpp"
+#include "core/error.hpp"
+#include "schema/fqn.hpp"
+#include "schema/value.hpp"
+
+namespace connctl::cli {
+namespace {
+
+struct ShowOptions {
+  std::string fqn;
+  std::optional<std::string> at;
+};
+
+int run_show(const ShowOptions& opts, Context& ctx) {
+  auto store = catalog::open_store(ctx.catalog_url());
+  schema::Fqn fqn = schema::Fqn::parse(opts.fqn);
+  const std::string source = fqn.components().front();
+  std::optional<std::string> run_id;
+  if (opts.at) run_id = resolve_point(*store, *opts.at, source).id;
+  std::vector<catalog::StoredEntity> found;
+  for (auto& e : store->entities_at(source, run_id)) {
+    if (e.fqn == fqn.str()) found.push_back(std::move(e));
+  }
+  if (found.empty()) {
+    core::throw_usage(fmt::format("no entity '{}' in the catalog{}", opts.fqn,
+                                  run_id ? fmt::format(" at run {}", *run_id) : ""),
+                      "'connctl catalog search TEXT' finds names");
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (const auto& e : found) {
+    w.StartObject();
+    json_key(w, "fqn");
+    json_string(w, e.fqn);
+    json_key(w, "kind");
+    json_string(w, e.kind);
+    json_key(w, "valid_from_run");
+    json_string(w, e.valid_from_run);
+    json_key(w, "valid_to_run");
+    json_string_or_null(w, e.valid_to_run.value_or(""));
+    json_key(w, "fingerprint");
+    json_string(w, e.fingerprint);
+    json_key(w, "body");
+    w.RawValue(e.body.data(), e.body.size(), rapidjson::kObjectType);
+    w.EndObject();
+  }
+  w.EndArray();
+  print_json(buf);
+  return 0;
+}
+
+int run_verify(Context& ctx) {
+  auto store = catalog::open_store(ctx.catalog_url());
+  auto problems = store->verify();
+  for (const auto& p : problems) std::printf("%s\n", p.c_str());
+  if (!problems.empty()) {
+    core::throw_runtime(
+        fmt::format("catalog {}: {} invariant violations", store->describe(), problems.size()));
+  }
+  std::printf("%s: ok\n", store->describe().c_str());
+  return 0;
+}
+
+int run_stats(Context& ctx, const std::string& format) {
+  auto store = catalog::open_store(ctx.catalog_url());
+  auto counts = store->table_counts();
+  if (format == "json") {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    for (const auto& [table, n] : counts) {
+      json_key(w, table);
+      w.Int64(n);
+    }
+    w.EndObject();
+    print_json(buf);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [table, n] : counts) rows.push_back({table, std::to_string(n)});
+  print_table({"TABLE", "ROWS"}, rows);
+  return 0;
+}
+
+}  // namespace
+
+void add_catalog_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("catalog", "Read the catalog: show, verify, stats");
+  cmd->require_subcommand(1);
+
+  auto show = std::make_shared<ShowOptions>();
+  auto* show_cmd = cmd->add_subcommand("show", "An entity as the catalog holds it (JSON)");
+  show_cmd->add_option("fqn", show->fqn, "The entity's FQN, e.g. shop.main.orders")->required();
+  show_cmd
+      ->add_option("--at", show->at, "As of a run (ID or run:ID) or a time (@2026-11-01T00:00Z)")
+      ->type_name("RUN|TIME");
+  show_cmd->callback([show, &ctx] { ctx.action = [show, &ctx] { return run_show(*show, ctx); }; });
+
+  auto* verify_cmd = cmd->add_subcommand(
+      "verify", "Check the catalog's invariants; exit 1 listing the violations");
+  verify_cmd->callback([&ctx] { ctx.action = [&ctx] { return run_verify(ctx); }; });
+
+  auto format = std::make_shared<std::string>("text");
+  auto* stats_cmd = cmd->add_subcommand("stats", "Row counts of the catalog's tables");
+  stats_cmd->add_option("--format", *format, "A table or JSON")
+      ->check(CLI::IsMember({"text", "json"}));
+  stats_cmd->callback(
+      [format, &ctx] { ctx.action = [format, &ctx] { return run_stats(ctx, *format); }; });
+}
+
+}  // namespace connctl::cli
