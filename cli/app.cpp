@@ -133,6 +133,7 @@ int run(int argc, char** argv) {
   add_sync_command(app, ctx);
   add_history_command(app, ctx);
   add_catalog_command(app, ctx);
+  add_diff_command(app, ctx);
   add_schedule_command(app, ctx);
 
   install_signal_handlers();

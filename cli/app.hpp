@@ -57,6 +57,7 @@ void add_config_command(CLI::App& app, Context& ctx);
 void add_sync_command(CLI::App& app, Context& ctx);
 void add_history_command(CLI::App& app, Context& ctx);
 void add_catalog_command(CLI::App& app, Context& ctx);
+void add_diff_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);
 
 }  // namespace connctl::cli

@@ -141,6 +141,49 @@ class SyncTest(CliTestCase):
         self.assertExit(proc, 1)
         self.assertIn(b"overlap", proc.stdout)
 
+    def test_diff_between_two_runs_lists_exactly_the_changes_graded(self):
+        first = self.sync()
+        before = live_state(self.catalog)
+        self.execute("ALTER TABLE suppliers ADD COLUMN country TEXT;"
+                     "DROP INDEX orders_by_customer;"
+                     "DROP TABLE staging_audit;")
+        second = self.sync()
+        after = live_state(self.catalog)
+        proc = run("diff", f"run:{first['run_id']}", f"run:{second['run_id']}", "--format", "json",
+                   "--catalog", str(self.catalog))
+        self.assertExit(proc, 0)
+        doc = json.loads(proc.stdout)
+        self.assertEqual({"from", "to", "changes"}, set(doc))
+        got = {(c["kind"], c["fqn"]): (c["change"], c["grade"]) for c in doc["changes"]}
+        expected_keys = (set(after) ^ set(before)) | {k for k in set(after) & set(before) if after[k] != before[k]}
+        self.assertEqual(expected_keys, set(got))
+        self.assertEqual(("added", "compatible"), got[("column", "shop.main.suppliers.country")])
+        self.assertEqual(("removed", "info"), got[("index", "shop.main.orders.orders_by_customer")])
+        self.assertEqual(("removed", "breaking"), got[("table", "shop.main.staging_audit")])
+        self.assertEqual(("removed", "breaking"), got[("column", "shop.main.staging_audit.at")])
+        self.assertEqual(("modified", "info"), got[("table", "shop.main.suppliers")])
+        fields = [c["fields"] for c in doc["changes"] if c["fqn"] == "shop.main.suppliers"][0]
+        self.assertEqual(["definition"], [f["field"] for f in fields])
+
+        gate = run("diff", f"run:{first['run_id']}", "latest", "--fail-on", "breaking", "--catalog",
+                   str(self.catalog))
+        self.assertExit(gate, 5)
+        same = run("diff", "latest", f"run:{second['run_id']}", "--fail-on", "info", "--catalog",
+                   str(self.catalog))
+        self.assertExit(same, 0)
+
+    def test_diff_of_an_extract_file_against_the_live_source(self):
+        out = self.tmp / "before.json"
+        self.assertExit(run("extract", f"sqlite://{self.db}", "--output", str(out)), 0)
+        self.execute("CREATE TABLE fresh (id INTEGER PRIMARY KEY, v TEXT);")
+        proc = run("diff", str(out), f"sqlite://{self.db}", "--format", "json", "--fail-on", "breaking")
+        self.assertExit(proc, 0)
+        changes = json.loads(proc.stdout)["changes"]
+        self.assertIn({"fqn": "shop.main.fresh", "kind": "table", "change": "added", "grade": "compatible",
+                       "fields": []}, changes)
+        self.assertEqual({"added"}, {c["change"] for c in changes})
+        self.assertExit(run("diff", f"sqlite://{self.db}", str(out), "--fail-on", "breaking"), 5)
+
     def test_filter_that_excludes_a_table_removes_nothing(self):
         self.sync()
         s = self.sync("--exclude", "main.staging_audit")
