@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 
@@ -283,6 +284,18 @@ class SqliteStore final : public CatalogStore {
       obs.bind(1, run);
       obs.exec();
 
+      m_db.exec(
+          "DELETE FROM entity_search WHERE entity IN (SELECT id FROM temp.apply_changed UNION ALL "
+          "SELECT id FROM temp.apply_removed)");
+      SQLite::Statement search(
+          m_db,
+          "INSERT INTO entity_search (fqn, name, comment, entity, kind) SELECT s.fqn, "
+          "json_extract(s.body, '$.name'), json_extract(s.body, '$.comment'), s.id, s.kind FROM "
+          "temp.stage_entities s JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
+          "AND v.valid_from_run = ?");
+      search.bind(1, run);
+      search.exec();
+
       if (policy.lineage) apply_edges(source, run, seq, policy);
 
       SQLite::Statement fin(m_db,
@@ -385,6 +398,40 @@ class SqliteStore final : public CatalogStore {
         "ORDER BY e.kind, v.valid_from_seq");
     q.bind(1, std::string(fqn));
     std::vector<StoredEntity> out;
+    while (q.executeStep()) out.push_back(read_entity(q));
+    return out;
+  }
+
+  std::vector<StoredEntity> search(std::string_view text, std::size_t limit) override {
+    // Every word of the query as a quoted prefix term, so no FTS syntax leaks in.
+    std::string match;
+    std::string word;
+    auto flush = [&] {
+      if (word.empty()) return;
+      if (!match.empty()) match += " ";
+      match += "\"" + word + "\"*";
+      word.clear();
+    };
+    for (char c : text) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
+        word += c;
+      } else {
+        flush();
+      }
+    }
+    flush();
+    std::vector<StoredEntity> out;
+    if (match.empty()) return out;
+    SQLite::Statement q(
+        m_db,
+        "SELECT e.id, e.kind, e.fqn, v.fingerprint, v.body, v.valid_from_run, v.valid_to_run "
+        "FROM entity_search JOIN entities e ON e.id = entity_search.entity JOIN versions v ON "
+        "v.entity = "
+        "e.id AND v.valid_to_run IS NULL WHERE entity_search MATCH ? ORDER BY entity_search.rank, "
+        "e.fqn "
+        "LIMIT ?");
+    q.bind(1, match);
+    q.bind(2, static_cast<std::int64_t>(limit));
     while (q.executeStep()) out.push_back(read_entity(q));
     return out;
   }

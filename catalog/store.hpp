@@ -132,6 +132,10 @@ class CatalogStore {
   // Every version of entities with this FQN, oldest first.
   virtual std::vector<StoredEntity> versions_of(std::string_view fqn) = 0;
 
+  // Live entities whose name, FQN or comment matches every word of `text`
+  // (as prefixes), best matches first.
+  virtual std::vector<StoredEntity> search(std::string_view text, std::size_t limit) = 0;
+
   // Row counts per table, for `catalog stats` and the tests.
   virtual std::vector<std::pair<std::string, std::int64_t>> table_counts() = 0;
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <set>
 
 #include "catalog/store.hpp"
 #include "cli/app.hpp"
@@ -59,6 +60,98 @@ int run_show(const ShowOptions& opts, Context& ctx) {
   return 0;
 }
 
+struct SearchOptions {
+  std::string text;
+  std::size_t limit = 50;
+  std::string format = "text";
+};
+
+int run_search(const SearchOptions& opts, Context& ctx) {
+  auto store = catalog::open_store(ctx.catalog_url());
+  auto found = store->search(opts.text, opts.limit);
+  if (opts.format == "json") {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartArray();
+    for (const auto& e : found) {
+      w.StartObject();
+      json_key(w, "fqn");
+      json_string(w, e.fqn);
+      json_key(w, "kind");
+      json_string(w, e.kind);
+      w.EndObject();
+    }
+    w.EndArray();
+    print_json(buf);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : found) rows.push_back({e.kind, e.fqn});
+  print_table({"KIND", "FQN"}, rows);
+  return 0;
+}
+
+struct LineageOptions {
+  std::string fqn;
+  bool upstream = false;
+  bool downstream = false;
+  int depth = 1;
+  std::string format = "text";
+};
+
+int run_lineage(const LineageOptions& opts, Context& ctx) {
+  if (opts.upstream == opts.downstream) {
+    core::throw_usage("give exactly one of --upstream and --downstream");
+  }
+  auto store = catalog::open_store(ctx.catalog_url());
+  const std::string source = schema::Fqn::parse(opts.fqn).components().front();
+  auto edges = store->edges_at(source, std::nullopt);
+  // Breadth first over live edges, each relation listed once at its nearest depth.
+  struct Hop {
+    std::string fqn;
+    int depth;
+    std::string via;
+  };
+  std::vector<Hop> hops;
+  std::vector<std::string> frontier{opts.fqn};
+  std::set<std::string> seen{opts.fqn};
+  for (int depth = 1; depth <= opts.depth && !frontier.empty(); ++depth) {
+    std::vector<std::string> next;
+    for (const auto& node : frontier) {
+      for (const auto& e : edges) {
+        const std::string& here = opts.upstream ? e.to : e.from;
+        const std::string& there = opts.upstream ? e.from : e.to;
+        if (here != node || !seen.insert(there).second) continue;
+        hops.push_back({there, depth, e.kind});
+        next.push_back(there);
+      }
+    }
+    frontier = std::move(next);
+  }
+  if (opts.format == "json") {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartArray();
+    for (const auto& h : hops) {
+      w.StartObject();
+      json_key(w, "fqn");
+      json_string(w, h.fqn);
+      json_key(w, "depth");
+      w.Int(h.depth);
+      json_key(w, "kind");
+      json_string(w, h.via);
+      w.EndObject();
+    }
+    w.EndArray();
+    print_json(buf);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& h : hops) rows.push_back({std::to_string(h.depth), h.via, h.fqn});
+  print_table({"DEPTH", "KIND", "FQN"}, rows);
+  return 0;
+}
+
 int run_verify(Context& ctx) {
   auto store = catalog::open_store(ctx.catalog_url());
   auto problems = store->verify();
@@ -95,7 +188,8 @@ int run_stats(Context& ctx, const std::string& format) {
 }  // namespace
 
 void add_catalog_command(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("catalog", "Read the catalog: show, verify, stats");
+  auto* cmd =
+      app.add_subcommand("catalog", "Read the catalog: show, search, lineage, stats, verify");
   cmd->require_subcommand(1);
 
   auto show = std::make_shared<ShowOptions>();
@@ -105,6 +199,29 @@ void add_catalog_command(CLI::App& app, Context& ctx) {
       ->add_option("--at", show->at, "As of a run (ID or run:ID) or a time (@2026-11-01T00:00Z)")
       ->type_name("RUN|TIME");
   show_cmd->callback([show, &ctx] { ctx.action = [show, &ctx] { return run_show(*show, ctx); }; });
+
+  auto search = std::make_shared<SearchOptions>();
+  auto* search_cmd =
+      cmd->add_subcommand("search", "Find live entities by name, FQN or comment (full text)");
+  search_cmd->add_option("text", search->text, "Words to find (each as a prefix)")->required();
+  search_cmd->add_option("--limit", search->limit, "At most N results")->check(CLI::PositiveNumber);
+  search_cmd->add_option("--format", search->format, "A table or JSON")
+      ->check(CLI::IsMember({"text", "json"}));
+  search_cmd->callback(
+      [search, &ctx] { ctx.action = [search, &ctx] { return run_search(*search, ctx); }; });
+
+  auto lineage = std::make_shared<LineageOptions>();
+  auto* lineage_cmd =
+      cmd->add_subcommand("lineage", "What a relation reads from or what reads from it");
+  lineage_cmd->add_option("fqn", lineage->fqn, "A table or view FQN")->required();
+  lineage_cmd->add_flag("--upstream", lineage->upstream, "What it reads from");
+  lineage_cmd->add_flag("--downstream", lineage->downstream, "What reads from it");
+  lineage_cmd->add_option("--depth", lineage->depth, "How many hops (default 1)")
+      ->check(CLI::PositiveNumber);
+  lineage_cmd->add_option("--format", lineage->format, "A table or JSON")
+      ->check(CLI::IsMember({"text", "json"}));
+  lineage_cmd->callback(
+      [lineage, &ctx] { ctx.action = [lineage, &ctx] { return run_lineage(*lineage, ctx); }; });
 
   auto* verify_cmd = cmd->add_subcommand(
       "verify", "Check the catalog's invariants; exit 1 listing the violations");

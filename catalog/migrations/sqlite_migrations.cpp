@@ -73,10 +73,19 @@ CREATE TABLE observations (
 );
 )sql";
 
+// Version 2: a full-text index over the names and comments of live entities,
+// kept by the apply transaction; filled from the live versions once here.
+constexpr std::string_view k_v2 = R"sql(
+CREATE VIRTUAL TABLE entity_search USING fts5 (fqn, name, comment, entity UNINDEXED, kind UNINDEXED);
+INSERT INTO entity_search (fqn, name, comment, entity, kind)
+  SELECT e.fqn, json_extract(v.body, '$.name'), json_extract(v.body, '$.comment'), e.id, e.kind
+  FROM versions v JOIN entities e ON e.id = v.entity WHERE v.valid_to_run IS NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& sqlite_migrations() {
-  static const std::vector<Migration> k_all = {{1, k_v1}};
+  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}};
   return k_all;
 }
 

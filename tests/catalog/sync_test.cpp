@@ -259,6 +259,19 @@ TEST_P(CatalogSyncTest, CatalogNewerThanTheBinaryIsRefused) {
   }
 }
 
+TEST_P(CatalogSyncTest, SearchFindsLiveEntitiesByNameAndForgetsRemovedOnes) {
+  sync();
+  auto found = m_store->search("suppl", 10);
+  ASSERT_FALSE(found.empty());
+  EXPECT_NE(nullptr, find(found, "shop.main.suppliers"));
+  EXPECT_NE(nullptr, find(m_store->search("audit", 10), "shop.main.audit"));
+  change_source("DROP TABLE audit;");
+  sync();
+  EXPECT_EQ(nullptr, find(m_store->search("audit", 10), "shop.main.audit"));
+  // FTS syntax is never passed through: punctuation alone finds nothing and does not throw.
+  EXPECT_TRUE(m_store->search("\"*( ) -", 10).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CatalogSyncTest, ::testing::Values(k_sqlite_factory),
                          [](const auto& info) { return info.param.name; });
 

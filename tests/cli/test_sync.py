@@ -184,6 +184,28 @@ class SyncTest(CliTestCase):
         self.assertEqual({"added"}, {c["change"] for c in changes})
         self.assertExit(run("diff", f"sqlite://{self.db}", str(out), "--fail-on", "breaking"), 5)
 
+    def test_catalog_lineage_walks_live_edges_both_ways(self):
+        self.execute("CREATE VIEW top_big AS SELECT id FROM big_orders WHERE total > 1000;")
+        self.sync()
+
+        def lineage(fqn, *flags):
+            proc = run("catalog", "lineage", fqn, *flags, "--format", "json", "--catalog", str(self.catalog))
+            self.assertExit(proc, 0)
+            return [(h["fqn"], h["depth"]) for h in json.loads(proc.stdout)]
+
+        self.assertEqual([("shop.main.big_orders", 1)], lineage("shop.main.orders", "--downstream"))
+        self.assertEqual([("shop.main.big_orders", 1), ("shop.main.top_big", 2)],
+                         lineage("shop.main.orders", "--downstream", "--depth", "3"))
+        self.assertEqual([("shop.main.big_orders", 1), ("shop.main.orders", 2)],
+                         lineage("shop.main.top_big", "--upstream", "--depth", "2"))
+        self.assertExit(run("catalog", "lineage", "shop.main.orders", "--catalog", str(self.catalog)), 2)
+
+    def test_catalog_search_finds_names(self):
+        self.sync()
+        proc = run("catalog", "search", "suppl", "--format", "json", "--catalog", str(self.catalog))
+        self.assertExit(proc, 0)
+        self.assertIn({"fqn": "shop.main.suppliers", "kind": "table"}, json.loads(proc.stdout))
+
     def test_filter_that_excludes_a_table_removes_nothing(self):
         self.sync()
         s = self.sync("--exclude", "main.staging_audit")
