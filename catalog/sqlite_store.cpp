@@ -487,12 +487,13 @@ class SqliteStore final : public CatalogStore {
         });
     each(
         "SELECT l.from_fqn, l.to_fqn, l.kind FROM lineage l WHERE l.valid_to_run IS NULL AND "
-        "(NOT EXISTS (SELECT 1 FROM entities e WHERE e.fqn = l.from_fqn) OR NOT EXISTS "
-        "(SELECT 1 FROM entities e WHERE e.fqn = l.to_fqn))",
+        "NOT EXISTS (SELECT 1 FROM entities e JOIN versions v ON v.entity = e.id AND "
+        "v.valid_to_run IS NULL WHERE e.fqn = l.to_fqn)",
         [](SQLite::Statement& q) {
-          return fmt::format("lineage edge {} -> {} ({}) names an entity the catalog never held",
-                             q.getColumn(0).getString(), q.getColumn(1).getString(),
-                             q.getColumn(2).getString());
+          // The reading side came with its edge; the read side may lie outside the filter.
+          return fmt::format(
+              "live lineage edge {} -> {} ({}) reads into an entity that is not live",
+              q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString());
         });
     each("SELECT id, status FROM runs WHERE (status = 'running') <> (finished_at IS NULL)",
          [](SQLite::Statement& q) {

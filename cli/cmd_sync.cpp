@@ -102,7 +102,9 @@ int run_sync(const SyncCommandOptions& opts, Context& ctx) {
     result = extractor->extract(request, sink, ctx.cancel());
   } catch (const core::Error& e) {
     // A failed extraction is recorded, and nothing else is written.
-    sync.abandon(catalog::RunStatus::failed, e.what());
+    sync.abandon(e.code() == core::ExitCode::interrupted ? catalog::RunStatus::interrupted
+                                                         : catalog::RunStatus::failed,
+                 e.what());
     throw;
   } catch (const std::exception& e) {
     sync.abandon(catalog::RunStatus::failed, e.what());

@@ -208,9 +208,12 @@ class SyncTest(CliTestCase):
 
     def test_filter_that_excludes_a_table_removes_nothing(self):
         self.sync()
-        s = self.sync("--exclude", "main.staging_audit")
+        s = self.sync("--exclude", "main.staging_audit", "--exclude", "main.orders")
         self.assertEqual(0, s["removed"])
         self.assertIn(("table", "shop.main.staging_audit"), live_state(self.catalog))
+        self.assertIn(("table", "shop.main.orders"), live_state(self.catalog))
+        # The view's edge from the excluded table is kept and the catalog is sound.
+        self.assertExit(run("catalog", "verify", "--catalog", str(self.catalog)), 0)
 
     def test_vanished_source_file_exits_3_and_removes_nothing(self):
         self.sync()
