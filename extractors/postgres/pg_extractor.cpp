@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <filesystem>
@@ -278,8 +279,7 @@ ExtractResult PostgresExtractor::extract(const ExtractRequest& request, schema::
             throw_for(m_options, databases[job], e);
           }
         }
-        slot.containers = extract_one(*connection, databases[job], request, slot.buffer,
-                                      cancel.cancelled() ? cancel : stop);
+        slot.containers = extract_one(*connection, databases[job], request, slot.buffer, stop);
       } catch (...) {
         slot.error = std::current_exception();
         stop.cancel();
@@ -297,7 +297,11 @@ ExtractResult PostgresExtractor::extract(const ExtractRequest& request, schema::
   for (std::size_t i = 0; i < slots.size() && !error; ++i) {
     {
       std::unique_lock lock(mutex);
-      changed.wait(lock, [&] { return slots[i].done; });
+      // Polls the caller's token too: workers only watch `stop`.
+      while (!slots[i].done) {
+        changed.wait_for(lock, std::chrono::milliseconds(100));
+        if (cancel.cancelled()) stop.cancel();
+      }
     }
     if (slots[i].error) {
       error = slots[i].error;
