@@ -259,6 +259,33 @@ TEST_P(CatalogSyncTest, CatalogNewerThanTheBinaryIsRefused) {
   }
 }
 
+TEST_P(CatalogSyncTest, OverlappingSyncsOfOneSourceCommitInOrderWithoutOverlappingVersions) {
+  sync();
+  // Run A starts first and stages the old state; run B starts later, sees a
+  // change and commits first; A commits last and so is the newer state.
+  auto spec = extractors::resolve_source("sqlite://" + m_source.string(), nullptr);
+  spec.name = "shop";
+  auto request = extractors::request_from_settings(spec);
+  core::CancelToken cancel;
+  auto other = GetParam().open(m_dir.path());
+  SyncOptions options;
+  options.run.source = "shop";
+  Sync a(*m_store, options);
+  auto a_result = extractors::open_extractor(spec)->extract(request, a, cancel);
+  change_source("ALTER TABLE suppliers ADD COLUMN country TEXT;");
+  Sync b(*other, options);
+  auto b_result = extractors::open_extractor(spec)->extract(request, b, cancel);
+  auto b_summary = b.commit(b_result.completeness, {});
+  EXPECT_EQ(1, b_summary.counts.added);
+  auto a_summary = a.commit(a_result.completeness, {});
+  EXPECT_EQ(1, a_summary.counts.removed);  // A did not see the new column
+  EXPECT_TRUE(m_store->verify().empty());
+  EXPECT_NE(nullptr,
+            find(m_store->entities_at("shop", b_summary.run_id), "shop.main.suppliers.country"));
+  EXPECT_EQ(nullptr,
+            find(m_store->entities_at("shop", a_summary.run_id), "shop.main.suppliers.country"));
+}
+
 TEST_P(CatalogSyncTest, SearchFindsLiveEntitiesByNameAndForgetsRemovedOnes) {
   sync();
   auto found = m_store->search("suppl", 10);
