@@ -3,11 +3,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <climits>
+#include <thread>
 
 #include "catalog/migrations/sqlite_migrations.hpp"
 #include "core/clock.hpp"
@@ -96,11 +99,13 @@ class SqliteStore final : public CatalogStore {
       : m_path(path),
         m_db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, k_busy_timeout_ms),
         m_host(host_name()) {
-    m_db.exec("PRAGMA journal_mode = WAL");
+    // Switching a new file to WAL needs it alone, and SQLite may report busy
+    // without waiting when two processes create one catalog at once: retry.
+    retry_while_busy([&] { m_db.exec("PRAGMA journal_mode = WAL"); });
     // WAL with NORMAL: a commit is atomic and survives a killed process.
     m_db.exec("PRAGMA synchronous = NORMAL");
     m_db.exec("PRAGMA foreign_keys = ON");
-    migrate();
+    retry_while_busy([&] { migrate(); });
     m_db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS stage_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
         "fqn TEXT NOT NULL, fingerprint TEXT NOT NULL, body TEXT NOT NULL, observations TEXT)");
@@ -513,6 +518,22 @@ class SqliteStore final : public CatalogStore {
   }
 
  private:
+  template <class Fn>
+  static void retry_while_busy(Fn&& fn) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+    for (;;) {
+      try {
+        fn();
+        return;
+      } catch (const SQLite::Exception& e) {
+        if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline)
+          throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
   void migrate() {
     const auto& migrations = sqlite_migrations();
     const int known = migrations.back().version;
