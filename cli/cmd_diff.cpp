@@ -12,6 +12,7 @@
 #include "cli/app.hpp"
 #include "cli/catalog_point.hpp"
 #include "cli/output.hpp"
+#include "cli/source_selection.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/url.hpp"
@@ -102,9 +103,7 @@ Side load_file(const std::string& path) {
 }
 
 Side load_live(const std::string& name, Context& ctx) {
-  const core::Config* config =
-      core::looks_like_url(name) && !ctx.config_explicit() ? nullptr : ctx.config(false);
-  auto spec = extractors::resolve_source(name, config);
+  auto spec = resolve_source(name, ctx);
   auto request = extractors::request_from_settings(spec);
   auto extractor = extractors::open_extractor(spec);
   BodySink sink;

@@ -6,6 +6,7 @@
 
 #include "cli/app.hpp"
 #include "cli/output.hpp"
+#include "cli/source_selection.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -16,29 +17,13 @@ namespace connctl::cli {
 namespace {
 
 struct ExtractOptions {
-  std::string source;
-  std::vector<std::string> includes;
-  std::vector<std::string> excludes;
+  SourceSelection selection;
   std::string format = "json";
   std::optional<std::string> output;
-  bool no_lineage = false;
-  bool stats = false;
 };
 
-const core::Config* config_for(const std::string& source, Context& ctx) {
-  // A URL needs no config; a config named explicitly is still read and validated.
-  if (core::looks_like_url(source) && !ctx.config_explicit()) return nullptr;
-  return ctx.config(false);
-}
-
 int run_extract(const ExtractOptions& opts, Context& ctx) {
-  auto spec = extractors::resolve_source(opts.source, config_for(opts.source, ctx));
-  auto request = extractors::request_from_settings(spec);
-  for (const auto& p : opts.includes) request.filter.include(p);
-  for (const auto& p : opts.excludes) request.filter.exclude(p);
-  if (opts.no_lineage) request.lineage = false;
-  if (opts.stats) request.stats = true;
-  auto extractor = extractors::open_extractor(spec);
+  auto [spec, request, extractor] = open_source(opts.selection, ctx);
 
   std::unique_ptr<AtomicOutputFile> output;
   if (opts.output) output = std::make_unique<AtomicOutputFile>(*opts.output);
@@ -51,9 +36,7 @@ int run_extract(const ExtractOptions& opts, Context& ctx) {
       out, opts.format == "ndjson" ? schema::OutputFormat::ndjson : schema::OutputFormat::json,
       header);
   CountingSink counter(writer);
-  std::unique_ptr<ProgressSink> progress;
-  if (stderr_is_terminal() && !ctx.options.quiet)
-    progress = std::make_unique<ProgressSink>(counter, spec.name);
+  std::unique_ptr<ProgressSink> progress = progress_on_terminal(counter, spec.name, ctx);
   schema::EntitySink& sink = progress ? static_cast<schema::EntitySink&>(*progress) : counter;
 
   core::log_debug("extracting source '{}' ({}) defined at {}", spec.name, spec.type, spec.origin);
@@ -90,20 +73,12 @@ void add_extract_command(CLI::App& app, Context& ctx) {
 
 Exit codes: 0 ok, 2 bad arguments or config, 3 source unreachable (nothing written),
 4 some objects could not be read (reported as warnings), 130 interrupted.)");
-  cmd->add_option("source", opts->source,
-                  "A configured source name or a URL (sqlite:///abs/path.db)")
-      ->required();
-  cmd->add_option("--include", opts->includes,
-                  "Only objects matching PATTERN (repeatable; see docs/cli.md)")
-      ->type_name("PATTERN");
-  cmd->add_option("--exclude", opts->excludes, "Leave out objects matching PATTERN (repeatable)")
-      ->type_name("PATTERN");
+  add_source_selection(*cmd, opts->selection,
+                       "Add observations such as row counts (may read data)");
   cmd->add_option("--format", opts->format, "json: one document; ndjson: one record per line")
       ->check(CLI::IsMember({"json", "ndjson"}));
   cmd->add_option("--output,-o", opts->output, "Write to FILE atomically instead of stdout")
       ->type_name("FILE");
-  cmd->add_flag("--no-lineage", opts->no_lineage, "Do not compute lineage");
-  cmd->add_flag("--stats", opts->stats, "Add observations such as row counts (may read data)");
   cmd->callback([opts, &ctx] { ctx.action = [opts, &ctx] { return run_extract(*opts, ctx); }; });
 }
 

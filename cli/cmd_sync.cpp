@@ -7,6 +7,7 @@
 #include "catalog/sync.hpp"
 #include "cli/app.hpp"
 #include "cli/output.hpp"
+#include "cli/source_selection.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/url.hpp"
@@ -16,13 +17,9 @@ namespace connctl::cli {
 namespace {
 
 struct SyncCommandOptions {
-  std::string source;
-  std::vector<std::string> includes;
-  std::vector<std::string> excludes;
+  SourceSelection selection;
   std::string format = "text";
   bool allow_mass_delete = false;
-  bool no_lineage = false;
-  bool stats = false;
 };
 
 void print_summary(const catalog::SyncSummary& s, const std::string& format) {
@@ -74,15 +71,7 @@ void print_summary(const catalog::SyncSummary& s, const std::string& format) {
 }
 
 int run_sync(const SyncCommandOptions& opts, Context& ctx) {
-  const core::Config* config =
-      core::looks_like_url(opts.source) && !ctx.config_explicit() ? nullptr : ctx.config(false);
-  auto spec = extractors::resolve_source(opts.source, config);
-  auto request = extractors::request_from_settings(spec);
-  for (const auto& p : opts.includes) request.filter.include(p);
-  for (const auto& p : opts.excludes) request.filter.exclude(p);
-  if (opts.no_lineage) request.lineage = false;
-  if (opts.stats) request.stats = true;
-  auto extractor = extractors::open_extractor(spec);
+  auto [spec, request, extractor] = open_source(opts.selection, ctx);
 
   auto store = catalog::open_store(ctx.catalog_url());
   catalog::SyncOptions sync_options;
@@ -91,9 +80,7 @@ int run_sync(const SyncCommandOptions& opts, Context& ctx) {
   sync_options.lineage = request.lineage;
   catalog::Sync sync(*store, sync_options);
   CountingSink counter(sync);
-  std::unique_ptr<ProgressSink> progress;
-  if (stderr_is_terminal() && !ctx.options.quiet)
-    progress = std::make_unique<ProgressSink>(counter, spec.name);
+  std::unique_ptr<ProgressSink> progress = progress_on_terminal(counter, spec.name, ctx);
   schema::EntitySink& sink = progress ? static_cast<schema::EntitySink&>(*progress) : counter;
 
   core::log_debug("syncing source '{}' ({}) into {}", spec.name, spec.type, store->describe());
@@ -145,17 +132,11 @@ never for more than 20% of a source's entities unless --allow-mass-delete.
 Exit codes: 0 ok, 1 runtime failure or mass delete refused, 2 bad arguments,
 3 source unreachable (a failed run is recorded, nothing else), 4 partial
 (some objects skipped; nothing removed because of them), 130 interrupted.)");
-  cmd->add_option("source", opts->source, "A configured source name or a URL")->required();
-  cmd->add_option("--include", opts->includes, "Only objects matching PATTERN (repeatable)")
-      ->type_name("PATTERN");
-  cmd->add_option("--exclude", opts->excludes, "Leave out objects matching PATTERN (repeatable)")
-      ->type_name("PATTERN");
+  add_source_selection(*cmd, opts->selection, "Record observations such as row counts");
   cmd->add_option("--format", opts->format, "Summary as a text line or JSON")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag("--allow-mass-delete", opts->allow_mass_delete,
                 "Allow removing more than 20% of the source's entities");
-  cmd->add_flag("--no-lineage", opts->no_lineage, "Do not compute lineage");
-  cmd->add_flag("--stats", opts->stats, "Record observations such as row counts");
   cmd->callback([opts, &ctx] { ctx.action = [opts, &ctx] { return run_sync(*opts, ctx); }; });
 }
 

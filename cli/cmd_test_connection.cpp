@@ -3,6 +3,7 @@
 
 #include "cli/app.hpp"
 #include "cli/output.hpp"
+#include "cli/source_selection.hpp"
 
 #include <fmt/format.h>
 #include "core/error.hpp"
@@ -61,9 +62,7 @@ void print_report_text(const extractors::TestReport& report) {
 }
 
 int run_test_connection(const TestOptions& opts, Context& ctx) {
-  const core::Config* config =
-      core::looks_like_url(opts.source) && !ctx.config_explicit() ? nullptr : ctx.config(false);
-  auto spec = extractors::resolve_source(opts.source, config);
+  auto spec = resolve_source(opts.source, ctx);
   auto extractor = extractors::open_extractor(spec);
   auto report = extractor->test_connection(ctx.cancel());
   report.source = spec.name;
