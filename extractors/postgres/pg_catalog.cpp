@@ -270,6 +270,14 @@ class DatabaseReader {
     return Fqn({m_options.source, m_database, schema_name, relname});
   }
   const std::string& schema_name(Oid oid) const { return m_schema_names.at(oid); }
+  // The relation a child row (constraint, index, trigger) belongs to, or
+  // null when that relation was not listed or is out of scope.
+  RelationRow* selected_relation(Oid oid) {
+    auto it = m_relation_index.find(oid);
+    if (it == m_relation_index.end()) return nullptr;
+    RelationRow& rel = m_relations[it->second];
+    return rel.selected ? &rel : nullptr;
+  }
 
   // Emission.
   void emit_schema(const SchemaRow& s);
@@ -581,10 +589,9 @@ void DatabaseReader::read_constraints() {
           std::string(k_child_scope) + m_schema_filter +
           ") ORDER BY co.conrelid, co.conname COLLATE \"C\"",
       [&](const CopyRow& r) {
-        auto it = m_relation_index.find(r.oid(0));
-        if (it == m_relation_index.end()) return;
-        RelationRow& rel = m_relations[it->second];
-        if (!rel.selected) return;
+        RelationRow* found = selected_relation(r.oid(0));
+        if (!found) return;
+        RelationRow& rel = *found;
         char type = r.character(2);
         EntityBuilder b(m_options.source, EntityKind::constraint, rel.fqn.child(r.view(1)));
         static const std::map<char, const char*> k_types = {{'p', "primary_key"},
@@ -640,10 +647,9 @@ std::string DatabaseReader::index_sql(int part, int parts) const {
 
 void DatabaseReader::read_indexes(int part, int parts) {
   copy(index_sql(part, parts), [&](const CopyRow& r) {
-    auto it = m_relation_index.find(r.oid(0));
-    if (it == m_relation_index.end()) return;
-    RelationRow& rel = m_relations[it->second];
-    if (!rel.selected) return;
+    RelationRow* found = selected_relation(r.oid(0));
+    if (!found) return;
+    RelationRow& rel = *found;
     EntityBuilder b(m_options.source, EntityKind::index, rel.fqn.child(r.view(1)));
     b.set("method", r.str(2));
     b.set("unique", r.boolean(3));
@@ -734,10 +740,9 @@ void DatabaseReader::read_triggers() {
           std::string(k_child_scope) + m_schema_filter +
           ") ORDER BY t.tgrelid, t.tgname COLLATE \"C\"",
       [&](const CopyRow& r) {
-        auto it = m_relation_index.find(r.oid(0));
-        if (it == m_relation_index.end()) return;
-        RelationRow& rel = m_relations[it->second];
-        if (!rel.selected) return;
+        RelationRow* found = selected_relation(r.oid(0));
+        if (!found) return;
+        RelationRow& rel = *found;
         const std::int64_t type = r.integer(2);
         EntityBuilder b(m_options.source, EntityKind::trigger, rel.fqn.child(r.view(1)));
         b.set("timing", (type & 64) ? "INSTEAD OF" : (type & 2) ? "BEFORE" : "AFTER");
