@@ -10,6 +10,9 @@ packages=(
   libssl-dev libfmt-dev libgtest-dev libgmock-dev rapidjson-dev libre2-dev
   libhowardhinnant-date-dev tzdata python3-croniter
   libpqxx-dev libpq-dev postgresql-15 postgresql-contrib
+  unixodbc unixodbc-dev odbc-postgresql odbc-mariadb libsqliteodbc
+  mariadb-server mariadb-client
+  libsystemd-dev libcpp-httplib-dev systemd
   python3 python3-jsonschema sqlite3 clang-format
 )
 
