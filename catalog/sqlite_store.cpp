@@ -104,8 +104,10 @@ class SqliteStore final : public CatalogStore {
     retry_while_busy([&] { m_db.exec("PRAGMA journal_mode = WAL"); });
     // WAL with NORMAL: a commit is atomic and survives a killed process.
     m_db.exec("PRAGMA synchronous = NORMAL");
-    m_db.exec("PRAGMA foreign_keys = ON");
+    // Foreign keys stay off while migrating: a migration may rebuild a table
+    // others refer to; migrate() checks them before it commits.
     retry_while_busy([&] { migrate(); });
+    m_db.exec("PRAGMA foreign_keys = ON");
     m_db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS stage_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
         "fqn TEXT NOT NULL, fingerprint TEXT NOT NULL, body TEXT NOT NULL, observations TEXT)");
@@ -551,6 +553,11 @@ class SqliteStore final : public CatalogStore {
       m_db.exec(std::string(m.sql));
       m_db.exec(fmt::format("PRAGMA user_version = {}", m.version));
       core::log_debug("catalog {}: migrated to schema version {}", m_path.string(), m.version);
+    }
+    if (m_db.execAndGet("SELECT count(*) FROM pragma_foreign_key_check").getInt64() != 0) {
+      core::throw_runtime(
+          fmt::format("catalog {}: a migration left dangling references", m_path.string()),
+          "this is a bug in connctl; the catalog is unchanged");
     }
     tx.commit();
   }

@@ -22,13 +22,15 @@ std::string_view to_string(RunStatus status) {
       return "failed";
     case RunStatus::interrupted:
       return "interrupted";
+    case RunStatus::timed_out:
+      return "timed_out";
   }
   return "failed";
 }
 
 std::optional<RunStatus> parse_run_status(std::string_view text) {
   for (auto s : {RunStatus::running, RunStatus::succeeded, RunStatus::partial, RunStatus::failed,
-                 RunStatus::interrupted}) {
+                 RunStatus::interrupted, RunStatus::timed_out}) {
     if (to_string(s) == text) return s;
   }
   return std::nullopt;

@@ -19,7 +19,8 @@
 
 namespace connctl::catalog {
 
-enum class RunStatus { running, succeeded, partial, failed, interrupted };
+// timed_out: the daemon cancelled the run at its job's timeout.
+enum class RunStatus { running, succeeded, partial, failed, interrupted, timed_out };
 std::string_view to_string(RunStatus status);
 std::optional<RunStatus> parse_run_status(std::string_view text);
 

@@ -82,10 +82,42 @@ INSERT INTO entity_search (fqn, name, comment, entity, kind)
   FROM versions v JOIN entities e ON e.id = v.entity WHERE v.valid_to_run IS NULL;
 )sql";
 
+// Version 3: the status `timed_out` (a daemon run cancelled at its timeout).
+// SQLite cannot change a CHECK constraint in place, so `runs` is rebuilt; the
+// store runs migrations with foreign keys off and checks them before commit.
+constexpr std::string_view k_v3 = R"sql(
+CREATE TABLE runs_v3 (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  source        TEXT NOT NULL,
+  job           TEXT,
+  trigger       TEXT NOT NULL,
+  scheduled_for TEXT,
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT,
+  status        TEXT NOT NULL
+                CHECK (status IN ('running','succeeded','partial','failed','interrupted','timed_out')),
+  added         INTEGER NOT NULL DEFAULT 0,
+  changed       INTEGER NOT NULL DEFAULT 0,
+  removed       INTEGER NOT NULL DEFAULT 0,
+  unchanged     INTEGER NOT NULL DEFAULT 0,
+  error         TEXT,
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  seq           INTEGER UNIQUE
+);
+INSERT INTO runs_v3 SELECT id, source, job, trigger, scheduled_for, started_at, finished_at,
+  status, added, changed, removed, unchanged, error, host, pid, seq FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v3 RENAME TO runs;
+CREATE INDEX runs_by_source ON runs (source, id);
+CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+CREATE INDEX runs_by_job ON runs (job, scheduled_for) WHERE job IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& sqlite_migrations() {
-  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}};
+  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3}};
   return k_all;
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "catalog/migrations/sqlite_migrations.hpp"
 #include "catalog/store.hpp"
 #include "catalog/sync.hpp"
 #include "core/error.hpp"
@@ -248,6 +249,20 @@ TEST_P(CatalogSyncTest, HistoryIsNewestFirstAndFilteredByStatus) {
   EXPECT_EQ("unreachable", f[0].error);
 }
 
+TEST_P(CatalogSyncTest, TimedOutRunIsRecordedAndListedByStatus) {
+  auto run_id = m_store->start_run(RunStart{"shop", "nightly", "schedule", "2026-11-22T03:00:00Z"});
+  m_store->finish_run(run_id, RunStatus::timed_out, "timed out after 30 s");
+  RunQuery query;
+  query.status = RunStatus::timed_out;
+  auto runs = m_store->runs(query);
+  ASSERT_EQ(1u, runs.size());
+  EXPECT_EQ("nightly", runs[0].job);
+  EXPECT_EQ("schedule", runs[0].trigger);
+  EXPECT_EQ("2026-11-22T03:00:00Z", runs[0].scheduled_for.value_or(""));
+  EXPECT_TRUE(runs[0].finished_at.has_value());
+  EXPECT_TRUE(m_store->verify().empty());
+}
+
 TEST_P(CatalogSyncTest, CatalogNewerThanTheBinaryIsRefused) {
   m_store.reset();
   GetParam().exec(m_dir.path(), "PRAGMA user_version = 999");
@@ -303,6 +318,41 @@ INSTANTIATE_TEST_SUITE_P(Stores, CatalogSyncTest, ::testing::Values(k_sqlite_fac
                          [](const auto& info) { return info.param.name; });
 
 // Deletion safety without a catalog: what a run may remove.
+// A catalog written by a binary that knew schema version 2 keeps every run,
+// version and reference when version 3 rebuilds the runs table.
+TEST(SqliteMigrationTest, Version2CatalogMigratesKeepingRunsAndReferences) {
+  TempDir dir;
+  const auto path = dir / "old.db";
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : sqlite_migrations()) {
+      if (m.version > 2) break;
+      db.exec(std::string(m.sql));
+    }
+    db.exec("PRAGMA user_version = 2");
+    db.exec(
+        "INSERT INTO runs (source, trigger, started_at, finished_at, status, added, host, pid, "
+        "seq) VALUES ('shop', 'manual', '2026-11-01T00:00:00Z', '2026-11-01T00:00:01Z', "
+        "'succeeded', 1, 'h', 1, 1);"
+        "INSERT INTO entities VALUES ('e1', 'shop', 'table', 'shop.main.t', 1);"
+        "INSERT INTO versions VALUES ('e1', 1, NULL, 1, NULL, 'f', '{}');");
+  }
+  auto store = open_store("sqlite://" + path.string());
+  auto run = store->find_run("1");
+  ASSERT_TRUE(run);
+  EXPECT_EQ(RunStatus::succeeded, run->status);
+  EXPECT_EQ(1, run->added);
+  EXPECT_EQ(1u, store->entities_at("shop", std::string("1")).size());
+  EXPECT_TRUE(store->verify().empty());
+  auto next = store->start_run(RunStart{"shop", "", "manual", std::nullopt});
+  store->finish_run(next, RunStatus::timed_out, "timed out");
+  EXPECT_EQ(RunStatus::timed_out, store->find_run(next)->status);
+  store.reset();
+  SQLite::Database db(path.string());
+  EXPECT_EQ(3, db.execAndGet("PRAGMA user_version").getInt());
+  EXPECT_EQ(0, db.execAndGet("SELECT count(*) FROM pragma_foreign_key_check").getInt());
+}
+
 TEST(RemovableTest, OnlyInsideCompleteContainersInScopeAndNotBelowSkippedObjects) {
   std::vector<schema::ContainerStatus> complete{{"shop.main", schema::EntityKind::database, true},
                                                 {"shop.aux", schema::EntityKind::database, false}};
