@@ -87,7 +87,8 @@ void add_history_command(CLI::App& app, Context& ctx) {
   cmd->add_option("source", opts->source, "Only runs of this source");
   cmd->add_option("--limit", opts->limit, "At most N runs")->check(CLI::PositiveNumber);
   cmd->add_option("--status", opts->status, "Only runs with this status")
-      ->check(CLI::IsMember({"running", "succeeded", "partial", "failed", "interrupted", "timed_out"}));
+      ->check(
+          CLI::IsMember({"running", "succeeded", "partial", "failed", "interrupted", "timed_out"}));
   cmd->add_option("--format", opts->format, "A table or JSON")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([opts, &ctx] { ctx.action = [opts, &ctx] { return run_history(*opts, ctx); }; });
