@@ -2,9 +2,11 @@
 against the published schema and matches pg_catalog's counts; an unreachable
 server and a wrong password exit 3 with nothing written and no password on
 stderr; a missing grant exits 4 (extract) and 3 (test-connection, naming the
-grant); a server restarted mid-extract exits 3 and leaves no --output file."""
+grant); a server restarted mid-extract exits 3 and leaves no --output file; a
+server restarted mid-sync records the run failed and removes nothing."""
 
 import json
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -134,10 +136,66 @@ class PostgresCliTest(CliTestCase):
         self.assertEqual([], list(self.tmp.iterdir()))
         self.assertExit(run("extract", SERVER.url()), 0)
 
-    def _wait_for(self, sql, timeout=30):
+    def test_server_restarted_mid_sync_records_failed_and_removes_nothing(self):
+        db = "midway"
+        SERVER.psql("postgres", f"DROP DATABASE IF EXISTS {db}")
+        SERVER.psql("postgres", f"CREATE DATABASE {db}")
+        SERVER.psql(db, "CREATE TABLE kept (id int PRIMARY KEY, v text); CREATE TABLE gone (id int);"
+                        "CREATE VIEW kept_v AS SELECT id, v FROM kept")
+        url = f"postgresql://postgres@127.0.0.1:{SERVER.port}/{db}?sslmode=disable"
+        catalog = self.tmp / "catalog.db"
+
+        def sync(code):
+            proc = run("sync", url, "--format", "json", "--catalog", f"sqlite://{catalog}")
+            self.assertExit(proc, code)
+            return proc
+
+        def live():
+            conn = sqlite3.connect(catalog)
+            try:
+                return {f for (f,) in conn.execute("SELECT e.fqn FROM entities e JOIN versions v ON "
+                                                   "v.entity = e.id AND v.valid_to_run IS NULL")}
+            finally:
+                conn.close()
+
+        sync(0)
+        before = live()
+        self.assertTrue(any(f.endswith(".public.gone") for f in before))
+        # A complete sync now would remove `gone`; this one is cut halfway.
+        SERVER.psql(db, "DROP TABLE gone")
+        holder = subprocess.Popen(SERVER.psql_args(db), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        holder.stdin.write(b"BEGIN; LOCK TABLE kept IN ACCESS EXCLUSIVE MODE; SELECT 1;\n")
+        holder.stdin.flush()
+        try:
+            self._wait_for("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                           "WHERE c.relname = 'kept' AND l.mode = 'AccessExclusiveLock' AND l.granted", db=db)
+            proc = subprocess.Popen([support.BINARY, "sync", url, "--format", "json", "--catalog",
+                                     f"sqlite://{catalog}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self._wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connctl' "
+                           "AND wait_event_type = 'Lock'", db=db)
+            SERVER.restart_immediate()
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            holder.kill()
+            holder.stdin.close()
+            holder.wait()
+        self.assertEqual(3, proc.returncode, stderr.decode())
+        self.assertEqual(b"", stdout)
+        history = json.loads(run("history", "--format", "json", "--catalog", f"sqlite://{catalog}").stdout)
+        self.assertEqual(["failed", "succeeded"], [r["status"] for r in history])
+        self.assertIn("lost", history[0]["error"])
+        self.assertEqual(before, live(), "the failed run changed the catalog")
+        self.assertExit(run("catalog", "verify", "--catalog", f"sqlite://{catalog}"), 0)
+        # The next complete run sees the drop.
+        summary = json.loads(sync(0).stdout)
+        self.assertGreaterEqual(summary["removed"], 2)  # the table and its column
+        self.assertFalse(any(f.endswith(".public.gone") for f in live()))
+
+    def _wait_for(self, sql, timeout=30, db=DATABASE):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.count(sql) > 0:
+            if int(SERVER.psql(db, sql).strip()) > 0:
                 return
             time.sleep(0.05)
         self.fail(f"timed out waiting for: {sql}")
