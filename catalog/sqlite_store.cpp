@@ -519,6 +519,71 @@ class SqliteStore final : public CatalogStore {
     return problems;
   }
 
+  void export_rows(std::string_view table,
+                   const std::function<void(const RawRow&)>& on_row) override {
+    const CatalogTable& spec = table_spec(table);
+    std::string columns;
+    for (auto c : spec.columns) columns += (columns.empty() ? "" : ", ") + std::string(c);
+    const char* order = table == "runs"       ? "id"
+                        : table == "entities" ? "id"
+                        : table == "versions" ? "entity, valid_from_seq"
+                        : table == "lineage"  ? "valid_from_seq, rowid"
+                                              : "run, entity";
+    SQLite::Statement q(m_db,
+                        fmt::format("SELECT {} FROM {} ORDER BY {}", columns, spec.name, order));
+    RawRow row(spec.columns.size());
+    while (q.executeStep()) {
+      for (std::size_t c = 0; c < row.size(); ++c)
+        row[c] = optional_text(q.getColumn(static_cast<int>(c)));
+      on_row(row);
+    }
+  }
+
+  void import_rows(const std::function<void(const RawRowSink&)>& produce) override {
+    end_staging();
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const auto& table : catalog_tables()) {
+      SQLite::Statement q(m_db, fmt::format("SELECT 1 FROM {} LIMIT 1", table.name));
+      if (q.executeStep()) {
+        core::throw_usage(
+            fmt::format("catalog {} is not empty (its table {} has rows)", describe(), table.name),
+            "migrate copies into an empty catalog only: name a new file or database");
+      }
+    }
+    std::string current;
+    std::unique_ptr<SQLite::Statement> insert;
+    produce([&](std::string_view table, const RawRow& row) {
+      if (table != current || !insert) {
+        const CatalogTable& spec = table_spec(table);
+        std::string columns;
+        std::string marks;
+        for (auto c : spec.columns) {
+          columns += (columns.empty() ? "" : ", ") + std::string(c);
+          marks += marks.empty() ? "?" : ", ?";
+        }
+        insert = std::make_unique<SQLite::Statement>(
+            m_db, fmt::format("INSERT INTO {} ({}) VALUES ({})", spec.name, columns, marks));
+        current = std::string(table);
+      }
+      insert->reset();
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        const int index = static_cast<int>(c) + 1;
+        if (row[c]) {
+          insert->bind(index, *row[c]);
+        } else {
+          insert->bind(index);
+        }
+      }
+      insert->exec();
+    });
+    insert.reset();
+    m_db.exec(
+        "INSERT INTO entity_search (fqn, name, comment, entity, kind) SELECT e.fqn, "
+        "json_extract(v.body, '$.name'), json_extract(v.body, '$.comment'), e.id, e.kind FROM "
+        "versions v JOIN entities e ON e.id = v.entity WHERE v.valid_to_run IS NULL");
+    tx.commit();
+  }
+
  private:
   template <class Fn>
   static void retry_while_busy(Fn&& fn) {
@@ -647,6 +712,13 @@ class SqliteStore final : public CatalogStore {
     ins.bind(3, seq);
     ins.bind(4, source);
     ins.exec();
+  }
+
+  static const CatalogTable& table_spec(std::string_view name) {
+    for (const auto& t : catalog_tables()) {
+      if (t.name == name) return t;
+    }
+    core::throw_runtime(fmt::format("no catalog table '{}'", name));
   }
 
   std::int64_t seq_of(const std::string& run_id) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "catalog/postgres_store.hpp"
 #include "catalog/sqlite_store.hpp"
 #include "core/error.hpp"
 
@@ -36,6 +37,23 @@ std::optional<RunStatus> parse_run_status(std::string_view text) {
   return std::nullopt;
 }
 
+const std::vector<CatalogTable>& catalog_tables() {
+  static const std::vector<CatalogTable> k_tables = {
+      {"runs",
+       {"id", "source", "job", "trigger", "scheduled_for", "started_at", "finished_at", "status",
+        "added", "changed", "removed", "unchanged", "error", "host", "pid", "seq"}},
+      {"entities", {"id", "source", "kind", "fqn", "first_run"}},
+      {"versions",
+       {"entity", "valid_from_run", "valid_to_run", "valid_from_seq", "valid_to_seq", "fingerprint",
+        "body"}},
+      {"lineage",
+       {"source", "from_fqn", "to_fqn", "kind", "columns", "valid_from_run", "valid_to_run",
+        "valid_from_seq", "valid_to_seq"}},
+      {"observations", {"entity", "run", "body"}},
+  };
+  return k_tables;
+}
+
 std::unique_ptr<CatalogStore> open_store(const std::string& url) {
   constexpr std::string_view k_sqlite = "sqlite://";
   std::string_view text = url;
@@ -47,12 +65,11 @@ std::unique_ptr<CatalogStore> open_store(const std::string& url) {
     return open_sqlite_store(path);
   }
   if (text.starts_with("postgresql://") || text.starts_with("postgres://")) {
-    core::throw_usage("a PostgreSQL catalog is not supported by this build yet",
-                      "use a SQLite catalog: --catalog sqlite:///path/catalog.db");
+    return open_postgres_store(url);
   }
   if (text.find("://") != std::string_view::npos) {
     core::throw_usage(fmt::format("unknown catalog URL '{}'", url),
-                      "use sqlite:///path/catalog.db or a file path");
+                      "use sqlite:///path/catalog.db, a file path or postgresql://host/db");
   }
   return open_sqlite_store(std::string(text));
 }

@@ -93,6 +93,20 @@ struct StoredEdge {
   std::string columns;  // canonical JSON array of [from, to] pairs
 };
 
+// A row of a catalog table as text (nullopt is NULL), in the column order of
+// catalog_tables(): the portable form in which `catalog migrate` copies a
+// whole catalog from one store to another without either's SQL dialect.
+using RawRow = std::vector<std::optional<std::string>>;
+struct CatalogTable {
+  std::string_view name;
+  std::vector<std::string_view> columns;
+};
+// The tables every store holds, each after the tables it references.
+const std::vector<CatalogTable>& catalog_tables();
+// Receives rows during import_rows(): every row of one table before the next
+// table's, tables in catalog_tables() order.
+using RawRowSink = std::function<void(std::string_view table, const RawRow& row)>;
+
 class CatalogStore {
  public:
   virtual ~CatalogStore() = default;
@@ -142,11 +156,20 @@ class CatalogStore {
 
   // Invariant violations, one readable line each; empty when the store is sound.
   virtual std::vector<std::string> verify() = 0;
+
+  // Every row of `table` (one of catalog_tables()) in a stable order.
+  virtual void export_rows(std::string_view table,
+                           const std::function<void(const RawRow&)>& on_row) = 0;
+  // Fills an EMPTY catalog, in one transaction, with the rows `produce` hands
+  // to its sink (ids, seq and times kept), then rebuilds derived indexes
+  // (search). Throws core::Error(usage) when the catalog holds any row.
+  virtual void import_rows(const std::function<void(const RawRowSink&)>& produce) = 0;
 };
 
 // Opens (creating and migrating as needed) the catalog at `url`:
-// sqlite:///abs/path.db or a plain path. Marks runs left `running` by dead
-// processes on this host as interrupted. Throws core::Error.
+// sqlite:///abs/path.db, a plain path, or postgresql://[user[:password]@]host[:port]/db
+// (also postgres://). Marks runs left `running` by dead processes on this host
+// (and, in PostgreSQL, by sessions that are gone) as interrupted. Throws core::Error.
 std::unique_ptr<CatalogStore> open_store(const std::string& url);
 
 // $XDG_STATE_HOME/connctl/catalog.db (default ~/.local/state/connctl/catalog.db).

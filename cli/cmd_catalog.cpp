@@ -1,7 +1,10 @@
-// connctl catalog show | verify | stats: read the catalog directly.
+// connctl catalog show | search | lineage | verify | stats: read the catalog directly;
+// catalog migrate: copy it whole into another store.
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <set>
 
@@ -185,11 +188,88 @@ int run_stats(Context& ctx, const std::string& format) {
   return 0;
 }
 
+struct MigrateOptions {
+  std::string to;
+  std::string format = "text";
+};
+
+// Copies every row of the current catalog into an empty one, table by table
+// in the portable row form, then checks the target row for row.
+int run_migrate(const MigrateOptions& opts, Context& ctx) {
+  auto from = catalog::open_store(ctx.catalog_url());
+  auto to = catalog::open_store(opts.to);
+  if (from->describe() == to->describe()) {
+    core::throw_usage("catalog migrate: --to names the current catalog",
+                      "name another, empty catalog");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  to->import_rows([&](const catalog::RawRowSink& sink) {
+    for (const auto& table : catalog::catalog_tables()) {
+      from->export_rows(table.name, [&](const catalog::RawRow& row) { sink(table.name, row); });
+    }
+  });
+  const auto source_counts = from->table_counts();
+  const auto target_counts = to->table_counts();
+  std::vector<std::string> problems;
+  for (const auto& [table, n] : source_counts) {
+    std::int64_t copied = -1;
+    for (const auto& [t, m] : target_counts) {
+      if (t == table) copied = m;
+    }
+    if (copied != n) {
+      problems.push_back(fmt::format("{}: {} rows in {}, {} in {}", table, n, from->describe(),
+                                     copied, to->describe()));
+    }
+  }
+  for (auto& p : to->verify()) problems.push_back(std::move(p));
+  const auto duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+  if (opts.format == "json") {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    json_key(w, "from");
+    json_string(w, from->describe());
+    json_key(w, "to");
+    json_string(w, to->describe());
+    json_key(w, "tables");
+    w.StartObject();
+    for (const auto& [table, n] : target_counts) {
+      json_key(w, table);
+      w.Int64(n);
+    }
+    w.EndObject();
+    json_key(w, "verified");
+    w.Bool(problems.empty());
+    json_key(w, "problems");
+    w.StartArray();
+    for (const auto& p : problems) json_string(w, p);
+    w.EndArray();
+    json_key(w, "duration_ms");
+    w.Int64(duration_ms);
+    w.EndObject();
+    print_json(buf);
+  } else {
+    std::printf("copied %s -> %s\n", from->describe().c_str(), to->describe().c_str());
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [table, n] : target_counts) rows.push_back({table, std::to_string(n)});
+    print_table({"TABLE", "ROWS"}, rows);
+    for (const auto& p : problems) std::printf("%s\n", p.c_str());
+  }
+  if (!problems.empty()) {
+    core::throw_runtime(fmt::format("catalog migrate: the copy in {} does not match ({} problems)",
+                                    to->describe(), problems.size()),
+                        "the source catalog is unchanged; drop the target and try again");
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_catalog_command(CLI::App& app, Context& ctx) {
-  auto* cmd =
-      app.add_subcommand("catalog", "Read the catalog: show, search, lineage, stats, verify");
+  auto* cmd = app.add_subcommand("catalog",
+                                 "Read the catalog: show, search, lineage, stats, verify, migrate");
   cmd->require_subcommand(1);
 
   auto show = std::make_shared<ShowOptions>();
@@ -226,6 +306,17 @@ void add_catalog_command(CLI::App& app, Context& ctx) {
   auto* verify_cmd = cmd->add_subcommand(
       "verify", "Check the catalog's invariants; exit 1 listing the violations");
   verify_cmd->callback([&ctx] { ctx.action = [&ctx] { return run_verify(ctx); }; });
+
+  auto migrate = std::make_shared<MigrateOptions>();
+  auto* migrate_cmd = cmd->add_subcommand(
+      "migrate", "Copy the whole catalog with its history into an empty catalog, then verify it");
+  migrate_cmd->add_option("--to", migrate->to, "The target catalog (sqlite:///… or postgresql://…)")
+      ->required()
+      ->type_name("URL");
+  migrate_cmd->add_option("--format", migrate->format, "A summary table or JSON")
+      ->check(CLI::IsMember({"text", "json"}));
+  migrate_cmd->callback(
+      [migrate, &ctx] { ctx.action = [migrate, &ctx] { return run_migrate(*migrate, ctx); }; });
 
   auto format = std::make_shared<std::string>("text");
   auto* stats_cmd = cmd->add_subcommand("stats", "Row counts of the catalog's tables");

@@ -9,6 +9,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <cctype>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,12 +19,14 @@
 #include "catalog/sync.hpp"
 #include "core/error.hpp"
 #include "extractors/source.hpp"
+#include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
 namespace connctl::catalog {
 namespace {
 
 using connctl::testing::create_sqlite_db;
+using connctl::testing::PgServer;
 using connctl::testing::TempDir;
 
 struct StoreFactory {
@@ -32,17 +35,53 @@ struct StoreFactory {
   std::function<std::unique_ptr<CatalogStore>(const std::filesystem::path& dir)> open;
   // Runs raw SQL on the store's database, to break invariants on purpose.
   std::function<void(const std::filesystem::path& dir, const std::string& sql)> exec;
+  // Sets the schema version the catalog claims (PRAGMA user_version, connctl_schema).
+  std::function<void(const std::filesystem::path& dir, int version)> set_schema_version;
 };
 
-const StoreFactory k_sqlite_factory{"sqlite",
-                                    [](const std::filesystem::path& dir) {
-                                      return open_store("sqlite://" + (dir / "cat.db").string());
-                                    },
-                                    [](const std::filesystem::path& dir, const std::string& sql) {
-                                      SQLite::Database db((dir / "cat.db").string(),
-                                                          SQLite::OPEN_READWRITE);
-                                      db.exec(sql);
-                                    }};
+const StoreFactory k_sqlite_factory{
+    "sqlite",
+    [](const std::filesystem::path& dir) {
+      return open_store("sqlite://" + (dir / "cat.db").string());
+    },
+    [](const std::filesystem::path& dir, const std::string& sql) {
+      SQLite::Database db((dir / "cat.db").string(), SQLite::OPEN_READWRITE);
+      db.exec(sql);
+    },
+    [](const std::filesystem::path& dir, int version) {
+      SQLite::Database db((dir / "cat.db").string(), SQLite::OPEN_READWRITE);
+      db.exec("PRAGMA user_version = " + std::to_string(version));
+    }};
+
+// A PostgreSQL catalog: one database of the test server per test directory.
+std::string pg_database_for(const std::filesystem::path& dir) {
+  std::string name = "cat_";
+  for (char c : dir.filename().string()) {
+    if (std::isalnum(static_cast<unsigned char>(c))) name += static_cast<char>(std::tolower(c));
+  }
+  auto& server = PgServer::instance();
+  if (server.value("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + name + "'") ==
+      "0") {
+    server.exec("postgres", "CREATE DATABASE " + name);
+  }
+  return name;
+}
+
+std::string pg_catalog_url(const std::filesystem::path& dir) {
+  auto& server = PgServer::instance();
+  return "postgresql:///" + pg_database_for(dir) + "?host=" + server.socket_dir().string() +
+         "&port=" + std::to_string(server.port()) + "&user=postgres";
+}
+
+const StoreFactory k_postgres_factory{
+    "postgres", [](const std::filesystem::path& dir) { return open_store(pg_catalog_url(dir)); },
+    [](const std::filesystem::path& dir, const std::string& sql) {
+      PgServer::instance().exec(pg_database_for(dir), sql);
+    },
+    [](const std::filesystem::path& dir, int version) {
+      PgServer::instance().exec(pg_database_for(dir),
+                                "UPDATE connctl_schema SET version = " + std::to_string(version));
+    }};
 
 constexpr const char* k_base_schema = R"sql(
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);
@@ -265,7 +304,7 @@ TEST_P(CatalogSyncTest, TimedOutRunIsRecordedAndListedByStatus) {
 
 TEST_P(CatalogSyncTest, CatalogNewerThanTheBinaryIsRefused) {
   m_store.reset();
-  GetParam().exec(m_dir.path(), "PRAGMA user_version = 999");
+  GetParam().set_schema_version(m_dir.path(), 999);
   try {
     GetParam().open(m_dir.path());
     FAIL() << "a newer catalog was opened";
@@ -314,7 +353,8 @@ TEST_P(CatalogSyncTest, SearchFindsLiveEntitiesByNameAndForgetsRemovedOnes) {
   EXPECT_TRUE(m_store->search("\"*( ) -", 10).empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, CatalogSyncTest, ::testing::Values(k_sqlite_factory),
+INSTANTIATE_TEST_SUITE_P(Stores, CatalogSyncTest,
+                         ::testing::Values(k_sqlite_factory, k_postgres_factory),
                          [](const auto& info) { return info.param.name; });
 
 // Deletion safety without a catalog: what a run may remove.

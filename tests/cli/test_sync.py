@@ -1,6 +1,7 @@
 """End-to-end tests of connctl sync and history (and of the catalog they
-leave behind), with real SQLite sources and a SQLite catalog that the tests
-read back with Python's sqlite3."""
+leave behind), with real SQLite sources, against a SQLite catalog (read back
+with Python's sqlite3) and the same scenarios against a PostgreSQL catalog
+(read back with psql)."""
 
 import json
 import os
@@ -14,6 +15,8 @@ import time
 import unittest
 from pathlib import Path
 
+from catalogs import PgCatalog, SqliteCatalog, live_state, scalar
+from pg_server import PgServer
 from support import BINARY, SOURCE_DIR, CliTestCase, run
 
 BASE_SCHEMA = """
@@ -27,31 +30,35 @@ CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
 """
 
 
-def live_state(catalog):
-    """{(kind, fqn): fingerprint} of every live version, read with sqlite3."""
-    conn = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT e.kind, e.fqn, v.fingerprint FROM versions v JOIN entities e "
-                            "ON e.id = v.entity WHERE v.valid_to_run IS NULL").fetchall()
-    finally:
-        conn.close()
-    return {(k, f): fp for k, f, fp in rows}
+SERVER = None
 
 
-def scalar(catalog, sql):
-    conn = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
+def pg_server():
+    """The PostgreSQL server of this module, started on first use."""
+    global SERVER
+    if SERVER is None:
+        SERVER = PgServer()
+    return SERVER
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.stop()
 
 
 class SyncTest(CliTestCase):
+    """Against a SQLite catalog; PostgresCatalogSyncTest runs every test again
+    against a PostgreSQL catalog."""
+
+    def make_catalog(self):
+        return SqliteCatalog(self.tmp / "catalog.db")
+
     def setUp(self):
         super().setUp()
         self.db = self.tmp / "shop.db"
         self.execute(BASE_SCHEMA)
-        self.catalog = self.tmp / "catalog.db"
+        self.cat = self.make_catalog()
+        self.catalog = self.cat.url
 
     def execute(self, sql, db=None):
         conn = sqlite3.connect(db or self.db)
@@ -69,27 +76,27 @@ class SyncTest(CliTestCase):
                           "duration_ms", "warnings"}, set(s))
         self.assertEqual("succeeded", s["status"])
         self.assertEqual("shop", s["source"])
-        self.assertEqual(scalar(self.catalog, "SELECT count(*) FROM entities"), s["added"])
+        self.assertEqual(scalar(self.cat, "SELECT count(*) FROM entities"), s["added"])
 
     def test_resync_without_changes_writes_no_version_rows(self):
         first = self.sync()
-        versions = scalar(self.catalog, "SELECT count(*) FROM versions")
-        lineage = scalar(self.catalog, "SELECT count(*) FROM lineage")
+        versions = scalar(self.cat, "SELECT count(*) FROM versions")
+        lineage = scalar(self.cat, "SELECT count(*) FROM lineage")
         second = self.sync()
         self.assertEqual((0, 0, 0), (second["added"], second["changed"], second["removed"]))
         self.assertEqual(first["added"], second["unchanged"])
-        self.assertEqual(versions, scalar(self.catalog, "SELECT count(*) FROM versions"))
-        self.assertEqual(lineage, scalar(self.catalog, "SELECT count(*) FROM lineage"))
-        self.assertEqual(2, scalar(self.catalog, "SELECT count(*) FROM runs"))
+        self.assertEqual(versions, scalar(self.cat, "SELECT count(*) FROM versions"))
+        self.assertEqual(lineage, scalar(self.cat, "SELECT count(*) FROM lineage"))
+        self.assertEqual(2, scalar(self.cat, "SELECT count(*) FROM runs"))
 
     def test_change_script_records_exactly_those_changes(self):
         self.sync()
-        before = live_state(self.catalog)
+        before = live_state(self.cat)
         self.execute("ALTER TABLE suppliers ADD COLUMN country TEXT;"
                      "CREATE TABLE shipments (id INTEGER PRIMARY KEY);"
                      "DROP INDEX orders_by_customer;")
         s = self.sync()
-        after = live_state(self.catalog)
+        after = live_state(self.cat)
         added = set(after) - set(before)
         removed = set(before) - set(after)
         changed = {k for k in set(before) & set(after) if before[k] != after[k]}
@@ -101,7 +108,7 @@ class SyncTest(CliTestCase):
         self.assertIn(("table", "shop.main.suppliers"), changed)
         # Only the changed, added and closed rows were written.
         self.assertEqual(len(before) + len(added) + len(changed),
-                         scalar(self.catalog, "SELECT count(*) FROM versions"))
+                         scalar(self.cat, "SELECT count(*) FROM versions"))
 
     def test_catalog_show_at_an_earlier_run_returns_that_state(self):
         first = self.sync()
@@ -134,22 +141,20 @@ class SyncTest(CliTestCase):
         self.execute("ALTER TABLE suppliers ADD COLUMN country TEXT;")
         self.sync()
         self.assertExit(run("catalog", "verify", "--catalog", str(self.catalog)), 0)
-        conn = sqlite3.connect(self.catalog)
-        conn.executescript("DROP INDEX versions_live; UPDATE versions SET valid_to_run = NULL, "
-                           "valid_to_seq = NULL WHERE valid_to_run IS NOT NULL;")
-        conn.close()
+        self.cat.execute("DROP INDEX versions_live; UPDATE versions SET valid_to_run = NULL, "
+                         "valid_to_seq = NULL WHERE valid_to_run IS NOT NULL;")
         proc = run("catalog", "verify", "--catalog", str(self.catalog))
         self.assertExit(proc, 1)
         self.assertIn(b"overlap", proc.stdout)
 
     def test_diff_between_two_runs_lists_exactly_the_changes_graded(self):
         first = self.sync()
-        before = live_state(self.catalog)
+        before = live_state(self.cat)
         self.execute("ALTER TABLE suppliers ADD COLUMN country TEXT;"
                      "DROP INDEX orders_by_customer;"
                      "DROP TABLE staging_audit;")
         second = self.sync()
-        after = live_state(self.catalog)
+        after = live_state(self.cat)
         proc = run("diff", f"run:{first['run_id']}", f"run:{second['run_id']}", "--format", "json",
                    "--catalog", str(self.catalog))
         self.assertExit(proc, 0)
@@ -211,31 +216,31 @@ class SyncTest(CliTestCase):
         self.sync()
         s = self.sync("--exclude", "main.staging_audit", "--exclude", "main.orders")
         self.assertEqual(0, s["removed"])
-        self.assertIn(("table", "shop.main.staging_audit"), live_state(self.catalog))
-        self.assertIn(("table", "shop.main.orders"), live_state(self.catalog))
+        self.assertIn(("table", "shop.main.staging_audit"), live_state(self.cat))
+        self.assertIn(("table", "shop.main.orders"), live_state(self.cat))
         # The view's edge from the excluded table is kept and the catalog is sound.
         self.assertExit(run("catalog", "verify", "--catalog", str(self.catalog)), 0)
 
     def test_vanished_source_file_exits_3_and_removes_nothing(self):
         self.sync()
-        before = live_state(self.catalog)
+        before = live_state(self.cat)
         self.db.unlink()
         proc = run("sync", f"sqlite://{self.db}", "--catalog", str(self.catalog))
         self.assertExit(proc, 3)
         self.assertEqual(b"", proc.stdout)
-        self.assertEqual(before, live_state(self.catalog))
+        self.assertEqual(before, live_state(self.cat))
         history = json.loads(run("history", "--format", "json", "--catalog", str(self.catalog)).stdout)
         self.assertEqual("failed", history[0]["status"])
         self.assertTrue(history[0]["error"])
 
     def test_mass_delete_is_refused_unless_allowed(self):
         self.sync()
-        before = live_state(self.catalog)
+        before = live_state(self.cat)
         self.execute("DROP VIEW big_orders; DROP TABLE orders; DROP TABLE products; DROP TABLE suppliers;")
         proc = run("sync", f"sqlite://{self.db}", "--catalog", str(self.catalog))
         self.assertExit(proc, 1)
         self.assertIn(b"--allow-mass-delete", proc.stderr)
-        self.assertEqual(before, live_state(self.catalog))
+        self.assertEqual(before, live_state(self.cat))
         s = self.sync("--allow-mass-delete")
         self.assertGreater(s["removed"], 0)
 
@@ -259,9 +264,9 @@ class SyncTest(CliTestCase):
         proc = run("sync", f"sqlite://{self.db}", "--config", str(config))
         self.assertExit(proc, 0)
         self.assertTrue(other.exists())
-        self.assertFalse(self.catalog.exists())
+        self.assertFalse(self.cat.exists())
         self.sync("--config", str(config))
-        self.assertTrue(self.catalog.exists())
+        self.assertTrue(self.cat.exists())
 
     def test_two_syncs_at_once_on_one_catalog_both_complete(self):
         other = self.tmp / "other.db"
@@ -274,8 +279,30 @@ class SyncTest(CliTestCase):
             self.assertEqual(0, p.returncode, err.decode())
         sources = {json.loads(out)["source"] for out, _ in outs}
         self.assertEqual({"shop", "other"}, sources)
-        self.assertEqual(2, scalar(self.catalog, "SELECT count(DISTINCT source) FROM entities"))
-        self.assertEqual(0, scalar(self.catalog, "SELECT count(*) FROM runs WHERE status <> 'succeeded'"))
+        self.assertEqual(2, scalar(self.cat, "SELECT count(DISTINCT source) FROM entities"))
+        self.assertEqual(0, scalar(self.cat, "SELECT count(*) FROM runs WHERE status <> 'succeeded'"))
+
+
+class PostgresCatalogSyncTest(SyncTest):
+    def make_catalog(self):
+        return PgCatalog(pg_server())
+
+    def test_password_of_the_catalog_url_is_never_printed(self):
+        # A role with a password: the URL carries it, no output may.
+        secret = "Cat-Pw-5c1e!q"
+        pg_server().psql("postgres", f"DROP ROLE IF EXISTS cat_owner; CREATE ROLE cat_owner LOGIN "
+                                     f"PASSWORD '{secret}'; ALTER DATABASE {self.cat.database} OWNER TO cat_owner")
+        url = (f"postgresql://cat_owner:{secret.replace('!', '%21')}@127.0.0.1:{pg_server().port}/"
+               f"{self.cat.database}?sslmode=disable")
+        for args in (("sync", f"sqlite://{self.db}"), ("catalog", "verify"), ("history",)):
+            proc = run(*args, "--catalog", url)
+            self.assertExit(proc, 0)
+            self.assertNotIn(secret.encode(), proc.stdout + proc.stderr)
+        verify = run("catalog", "verify", "--catalog", url)
+        self.assertIn(f"postgresql://cat_owner@127.0.0.1:{pg_server().port}/".encode(), verify.stdout)
+        wrong = run("history", "--catalog", url.replace("5c1e", "0000"))
+        self.assertExit(wrong, 3)
+        self.assertNotIn(b"0000", wrong.stdout + wrong.stderr)
 
 
 class SyncCrashTest(CliTestCase):
@@ -317,11 +344,11 @@ class SyncCrashTest(CliTestCase):
             conn.executescript("".join(f"ALTER TABLE t{j:04d} ADD COLUMN crash_{i} TEXT;"
                                        for j in range(i * 7, i * 7 + 5)))
             conn.close()
-            before = live_state(catalog)
+            before = live_state(SqliteCatalog(catalog))
             shadow = self.tmp / f"shadow{i}.db"
             self.copy_catalog(catalog, shadow)
             self.assertExit(run("sync", url, "--catalog", str(shadow)), 0)
-            after = live_state(shadow)
+            after = live_state(SqliteCatalog(shadow))
             self.assertNotEqual(before, after)
 
             proc = subprocess.Popen([BINARY, "sync", url, "--catalog", str(catalog)],
@@ -329,16 +356,16 @@ class SyncCrashTest(CliTestCase):
             time.sleep(rng.uniform(0.0, 1.5))
             proc.kill()
             proc.wait()
-            state = live_state(catalog)
+            state = live_state(SqliteCatalog(catalog))
             self.assertIn(state, (before, after), f"kill {i}: catalog is between before and after")
             outcomes.add("after" if state == after else "before")
             verify = run("catalog", "verify", "--catalog", str(catalog))
             self.assertExit(verify, 0)
-            self.assertEqual(0, scalar(catalog, "SELECT count(*) FROM runs WHERE status = 'running'"))
+            self.assertEqual(0, scalar(SqliteCatalog(catalog), "SELECT count(*) FROM runs WHERE status = 'running'"))
             if state == before:
                 # Bring the catalog to `after` so the next round starts from a known state.
                 self.assertExit(run("sync", url, "--catalog", str(catalog)), 0)
-                self.assertEqual(after, live_state(catalog))
+                self.assertEqual(after, live_state(SqliteCatalog(catalog)))
         if os.environ.get("CONNCTL_SYNC_KILLS"):
             print(f"kills: {self.KILLS}, outcomes: {sorted(outcomes)}")
         runs = json.loads(run("history", "--limit", "1000", "--format", "json", "--catalog", str(catalog)).stdout)

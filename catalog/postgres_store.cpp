@@ -1,0 +1,821 @@
+#include "catalog/postgres_store.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <mutex>
+
+#include "catalog/migrations/postgres_migrations.hpp"
+#include "catalog/pg_session.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/secrets.hpp"
+#include "schema/value.hpp"
+
+namespace connctl::catalog {
+namespace {
+
+using pg::Param;
+using pg::Params;
+using pg::PgResult;
+using pg::PgSession;
+
+// Advisory lock keys (two-int form, so they never meet single-key users):
+// (k_store_locks, 1) serialises migrations, (k_store_locks, 2) the apply of
+// syncs (the commit `seq` order), and (k_run_locks, run id) is held by the
+// session that started a run for as long as the run is open.
+constexpr int k_store_locks = 0x636e6374;  // "cnct"
+constexpr int k_run_locks = 0x636e7275;    // "cnru"
+constexpr int k_migrate_key = 1;
+constexpr int k_apply_key = 2;
+
+std::string now_iso() {
+  return core::format_iso8601_utc(core::SystemClock().now());
+}
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+bool process_alive(std::int64_t pid) {
+  if (pid <= 0) return false;
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
+std::string edge_columns_json(const schema::LineageEdge& edge) {
+  schema::Array pairs;
+  for (const auto& [from, to] : edge.columns) pairs.push_back(schema::Array{from, to});
+  return schema::to_canonical_json(schema::Value(std::move(pairs)));
+}
+
+Param text_or_null(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
+std::string num(std::int64_t n) {
+  return std::to_string(n);
+}
+
+std::int64_t parse_run_id(const std::string& run_id) {
+  try {
+    std::size_t used = 0;
+    long long id = std::stoll(run_id, &used);
+    if (used == run_id.size() && id > 0 && id <= INT_MAX) return id;
+  } catch (const std::exception&) {
+  }
+  core::throw_usage(fmt::format("'{}' is not a run id", run_id),
+                    "run ids are numbers; 'connctl history' lists them");
+}
+
+constexpr const char* k_run_columns =
+    "id, source, job, trigger, scheduled_for, started_at, finished_at, status, added, changed, "
+    "removed, unchanged, error, host, pid";
+
+RunInfo read_run(const PgResult& r, int row) {
+  RunInfo info;
+  info.id = r.text(row, 0);
+  info.source = r.text(row, 1);
+  info.job = r.text(row, 2);
+  info.trigger = r.text(row, 3);
+  info.scheduled_for = r.opt(row, 4);
+  info.started_at = r.text(row, 5);
+  info.finished_at = r.opt(row, 6);
+  info.status = parse_run_status(r.text(row, 7)).value_or(RunStatus::failed);
+  info.added = r.integer(row, 8);
+  info.changed = r.integer(row, 9);
+  info.removed = r.integer(row, 10);
+  info.unchanged = r.integer(row, 11);
+  info.error = r.text(row, 12);
+  info.host = r.text(row, 13);
+  info.pid = r.integer(row, 14);
+  return info;
+}
+
+constexpr const char* k_entity_columns =
+    "e.id, e.kind, e.fqn, v.fingerprint, v.body, v.valid_from_run, v.valid_to_run";
+
+StoredEntity read_entity(const PgResult& r, int row) {
+  StoredEntity e;
+  e.id = r.text(row, 0);
+  e.kind = r.text(row, 1);
+  e.fqn = r.text(row, 2);
+  e.fingerprint = r.text(row, 3);
+  e.body = r.text(row, 4);
+  e.valid_from_run = r.text(row, 5);
+  e.valid_to_run = r.opt(row, 6);
+  return e;
+}
+
+// The search document of an entity: its FQN, name and comment split into
+// words at every character that is not a letter or digit, as SQLite's FTS5
+// (unicode61) splits them, so that both stores find the same prefixes.
+std::string search_doc_sql(const std::string& fqn, const std::string& body) {
+  return fmt::format(
+      "to_tsvector('simple', regexp_replace({0} || ' ' || coalesce(({1})::json->>'name', '') || ' "
+      "' || coalesce(({1})::json->>'comment', ''), '[^[:alnum:]]+', ' ', 'g'))",
+      fqn, body);
+}
+
+// What a running run's lock looks like in pg_locks: its session is alive.
+constexpr const char* k_run_session_alive =
+    "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND "
+    "l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+    "l.classid::bigint = 1668182645 AND l.objid::bigint = r.id AND l.objsubid = 2)";
+static_assert(k_run_locks == 1668182645);
+
+// Undoes an open transaction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(PgSession& session, const char* begin = "BEGIN") : m_session(session) {
+    m_session.exec_script(begin);
+  }
+  ~Transaction() {
+    if (m_done) return;
+    try {
+      if (m_session.copying()) m_session.end_copy();
+    } catch (const std::exception&) {
+    }
+    try {
+      m_session.exec_script("ROLLBACK");
+    } catch (const std::exception&) {
+    }
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    m_session.exec_script("COMMIT");
+    m_done = true;
+  }
+
+ private:
+  PgSession& m_session;
+  bool m_done = false;
+};
+
+class PostgresStore final : public CatalogStore {
+ public:
+  explicit PostgresStore(const std::string& url)
+      : m_describe(strip_password(url)), m_session(url, m_describe), m_host(host_name()) {
+    migrate();
+    m_session.exec_script(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_entities (n BIGINT GENERATED ALWAYS AS IDENTITY, "
+        "id TEXT NOT NULL, kind TEXT NOT NULL, fqn TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+        "body TEXT NOT NULL, observations TEXT);"
+        "CREATE TEMP TABLE IF NOT EXISTS stage_edges (n BIGINT GENERATED ALWAYS AS IDENTITY, "
+        "from_fqn TEXT NOT NULL, to_fqn TEXT NOT NULL, kind TEXT NOT NULL, columns TEXT NOT "
+        "NULL)");
+    mark_interrupted();
+  }
+
+  ~PostgresStore() override {
+    try {
+      m_session.end_copy();
+    } catch (const std::exception&) {
+    }
+  }
+
+  std::string describe() const override { return m_describe; }
+
+  std::string start_run(const RunStart& start) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    // The run's lock is taken before its row is visible, so that nobody sees
+    // it running without a live holder.
+    Transaction tx(m_session);
+    auto id = m_session.value(
+        "INSERT INTO runs (source, job, trigger, scheduled_for, started_at, status, host, pid, "
+        "backend_pid) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, pg_backend_pid()) "
+        "RETURNING id",
+        {start.source, text_or_null(start.job), start.trigger, start.scheduled_for, now_iso(),
+         m_host, num(getpid())});
+    m_session.exec("SELECT pg_advisory_lock($1::int, $2::int)", {num(k_run_locks), id});
+    tx.commit();
+    return *id;
+  }
+
+  void finish_run(const std::string& run_id, RunStatus status, const std::string& error) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    clear_stage();
+    const std::int64_t run = parse_run_id(run_id);
+    m_session.exec(
+        "UPDATE runs SET status = $1, finished_at = $2, error = $3 WHERE id = $4 AND status = "
+        "'running'",
+        {std::string(to_string(status)), now_iso(), text_or_null(error), num(run)});
+    release_run(run);
+  }
+
+  void stage_entity(const schema::Entity& entity) override {
+    std::lock_guard lock(m_mutex);
+    begin_staging(Stage::entities);
+    Param observations;
+    if (!entity.observations.empty())
+      observations = schema::to_canonical_json(schema::Value(entity.observations));
+    m_session.copy_row({entity.id, std::string(schema::to_string(entity.kind)), entity.fqn,
+                        entity.fingerprint, schema::canonical_body_json(entity), observations});
+  }
+
+  void stage_edge(const schema::LineageEdge& edge) override {
+    std::lock_guard lock(m_mutex);
+    begin_staging(Stage::edges);
+    m_session.copy_row({edge.from, edge.to, edge.kind, edge_columns_json(edge)});
+  }
+
+  ApplyCounts apply(const std::string& run_id, const std::string& source, RunStatus status,
+                    const std::string& error, const ApplyPolicy& policy) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    const std::int64_t run = parse_run_id(run_id);
+    const std::string run_text = num(run);
+    ApplyCounts counts;
+    {
+      Transaction tx(m_session);
+      // Syncs of one catalog apply one at a time, so `seq` follows commit order.
+      m_session.exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                     {num(k_store_locks), num(k_apply_key)});
+      const std::string seq = *m_session.value("SELECT coalesce(max(seq), 0) + 1 FROM runs");
+
+      // The last staged row of an id wins, as INSERT OR REPLACE does in SQLite.
+      m_session.exec_script(
+          "CREATE TEMP TABLE apply_entities ON COMMIT DROP AS SELECT DISTINCT ON (id) id, kind, "
+          "fqn, fingerprint, body, observations FROM stage_entities ORDER BY id, n DESC;"
+          "ALTER TABLE apply_entities ADD PRIMARY KEY (id);"
+          "ANALYZE apply_entities;"
+          "CREATE TEMP TABLE apply_edges ON COMMIT DROP AS SELECT DISTINCT ON (from_fqn, to_fqn, "
+          "kind) from_fqn, to_fqn, kind, columns FROM stage_edges ORDER BY from_fqn, to_fqn, "
+          "kind, n DESC;"
+          "ANALYZE apply_edges;"
+          "CREATE TEMP TABLE apply_changed ON COMMIT DROP AS SELECT s.id FROM apply_entities s "
+          "JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
+          "WHERE v.fingerprint <> s.fingerprint;"
+          "CREATE TEMP TABLE apply_removed (id TEXT PRIMARY KEY) ON COMMIT DROP");
+      counts.changed = std::stoll(*m_session.value("SELECT count(*) FROM apply_changed"));
+      counts.added = std::stoll(
+          *m_session.value("SELECT count(*) FROM apply_entities s WHERE NOT EXISTS (SELECT 1 "
+                           "FROM versions v WHERE v.entity = s.id AND v.valid_to_run IS NULL)"));
+      const std::int64_t staged =
+          std::stoll(*m_session.value("SELECT count(*) FROM apply_entities"));
+      counts.unchanged = staged - counts.added - counts.changed;
+
+      const std::int64_t live = std::stoll(
+          *m_session.value("SELECT count(*) FROM entities e JOIN versions v ON v.entity = e.id "
+                           "AND v.valid_to_run IS NULL WHERE e.source = $1",
+                           {source}));
+      std::vector<std::string> removals;
+      {
+        auto r = m_session.exec(
+            "SELECT e.id, e.fqn FROM entities e JOIN versions v ON v.entity = e.id AND "
+            "v.valid_to_run IS NULL WHERE e.source = $1 AND NOT EXISTS (SELECT 1 FROM "
+            "apply_entities s WHERE s.id = e.id)",
+            {source});
+        for (int i = 0; i < r.rows(); ++i) {
+          if (policy.removable && policy.removable(r.text(i, 1))) removals.push_back(r.text(i, 0));
+        }
+      }
+      if (policy.check_removals)
+        policy.check_removals(static_cast<std::int64_t>(removals.size()), live);
+      if (!removals.empty()) {
+        m_session.begin_copy("apply_removed (id)");
+        for (const auto& id : removals) m_session.copy_row({id});
+        m_session.end_copy();
+      }
+      counts.removed = static_cast<std::int64_t>(removals.size());
+
+      m_session.exec(
+          "UPDATE versions SET valid_to_run = $1, valid_to_seq = $2 WHERE valid_to_run IS NULL "
+          "AND (entity IN (SELECT id FROM apply_changed) OR entity IN (SELECT id FROM "
+          "apply_removed))",
+          {run_text, seq});
+      m_session.exec(
+          "INSERT INTO entities (id, source, kind, fqn, first_run) SELECT id, $1, kind, fqn, $2 "
+          "FROM apply_entities ON CONFLICT (id) DO NOTHING",
+          {source, run_text});
+      m_session.exec(
+          "INSERT INTO versions (entity, valid_from_run, valid_to_run, valid_from_seq, "
+          "valid_to_seq, fingerprint, body) SELECT s.id, $1, NULL, $2, NULL, s.fingerprint, "
+          "s.body FROM apply_entities s WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE "
+          "v.entity = s.id AND v.valid_to_run IS NULL)",
+          {run_text, seq});
+      m_session.exec(
+          "INSERT INTO observations (entity, run, body) SELECT id, $1, observations FROM "
+          "apply_entities WHERE observations IS NOT NULL ON CONFLICT (entity, run) DO UPDATE SET "
+          "body = EXCLUDED.body",
+          {run_text});
+
+      m_session.exec_script(
+          "DELETE FROM entity_search WHERE entity IN (SELECT id FROM apply_changed UNION ALL "
+          "SELECT id FROM apply_removed)");
+      m_session.exec(
+          "INSERT INTO entity_search (entity, doc) SELECT s.id, " +
+              search_doc_sql("s.fqn", "s.body") +
+              " FROM apply_entities s JOIN versions v ON v.entity = s.id AND v.valid_to_run IS "
+              "NULL AND v.valid_from_run = $1 ON CONFLICT (entity) DO UPDATE SET doc = "
+              "EXCLUDED.doc",
+          {run_text});
+
+      if (policy.lineage) apply_edges(source, run_text, seq, policy);
+
+      m_session.exec(
+          "UPDATE runs SET status = $1, finished_at = $2, error = $3, added = $4, changed = $5, "
+          "removed = $6, unchanged = $7, seq = $8 WHERE id = $9",
+          {std::string(to_string(status)), now_iso(), text_or_null(error), num(counts.added),
+           num(counts.changed), num(counts.removed), num(counts.unchanged), seq, run_text});
+      tx.commit();
+    }
+    release_run(run);
+    clear_stage();
+    return counts;
+  }
+
+  std::vector<RunInfo> runs(const RunQuery& query) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    std::string sql = fmt::format("SELECT {} FROM runs WHERE true", k_run_columns);
+    Params params;
+    if (query.source) {
+      params.push_back(*query.source);
+      sql += fmt::format(" AND source = ${}", params.size());
+    }
+    if (query.status) {
+      params.push_back(std::string(to_string(*query.status)));
+      sql += fmt::format(" AND status = ${}", params.size());
+    }
+    params.push_back(num(static_cast<std::int64_t>(query.limit)));
+    sql += fmt::format(" ORDER BY id DESC LIMIT ${}", params.size());
+    auto r = m_session.exec(sql, params);
+    std::vector<RunInfo> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_run(r, i));
+    return out;
+  }
+
+  std::optional<RunInfo> find_run(const std::string& run_id) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    auto r = m_session.exec(fmt::format("SELECT {} FROM runs WHERE id = $1", k_run_columns),
+                            {num(parse_run_id(run_id))});
+    if (r.rows() == 0) return std::nullopt;
+    return read_run(r, 0);
+  }
+
+  std::optional<RunInfo> last_committed_run(std::string_view source,
+                                            const std::optional<std::string>& iso_time) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    std::string sql = fmt::format("SELECT {} FROM runs WHERE seq IS NOT NULL", k_run_columns);
+    Params params;
+    if (!source.empty()) {
+      params.push_back(std::string(source));
+      sql += fmt::format(" AND source = ${}", params.size());
+    }
+    if (iso_time) {
+      params.push_back(*iso_time);
+      sql += fmt::format(" AND finished_at <= ${}", params.size());
+    }
+    sql += " ORDER BY seq DESC LIMIT 1";
+    auto r = m_session.exec(sql, params);
+    if (r.rows() == 0) return std::nullopt;
+    return read_run(r, 0);
+  }
+
+  std::vector<StoredEntity> entities_at(std::string_view source,
+                                        const std::optional<std::string>& run_id) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    std::string sql = fmt::format(
+        "SELECT {} FROM versions v JOIN entities e ON e.id = v.entity WHERE ", k_entity_columns);
+    Params params;
+    if (run_id) {
+      params.push_back(num(seq_of(*run_id)));
+      sql += "v.valid_from_seq <= $1 AND (v.valid_to_seq IS NULL OR v.valid_to_seq > $1)";
+    } else {
+      sql += "v.valid_to_run IS NULL";
+    }
+    if (!source.empty()) {
+      params.push_back(std::string(source));
+      sql += fmt::format(" AND e.source = ${}", params.size());
+    }
+    // Byte order, as SQLite's BINARY collation sorts.
+    sql += R"( ORDER BY e.fqn COLLATE "C", e.kind COLLATE "C")";
+    auto r = m_session.exec(sql, params);
+    std::vector<StoredEntity> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_entity(r, i));
+    return out;
+  }
+
+  std::vector<StoredEdge> edges_at(std::string_view source,
+                                   const std::optional<std::string>& run_id) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    std::string sql = "SELECT from_fqn, to_fqn, kind, columns FROM lineage WHERE ";
+    Params params;
+    if (run_id) {
+      params.push_back(num(seq_of(*run_id)));
+      sql += "valid_from_seq <= $1 AND (valid_to_seq IS NULL OR valid_to_seq > $1)";
+    } else {
+      sql += "valid_to_run IS NULL";
+    }
+    if (!source.empty()) {
+      params.push_back(std::string(source));
+      sql += fmt::format(" AND source = ${}", params.size());
+    }
+    sql += R"( ORDER BY from_fqn COLLATE "C", to_fqn COLLATE "C", kind COLLATE "C")";
+    auto r = m_session.exec(sql, params);
+    std::vector<StoredEdge> out;
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3)});
+    return out;
+  }
+
+  std::vector<StoredEntity> versions_of(std::string_view fqn) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    auto r = m_session.exec(
+        fmt::format("SELECT {} FROM versions v JOIN entities e ON e.id = v.entity WHERE e.fqn = "
+                    "$1 ORDER BY e.kind COLLATE \"C\", v.valid_from_seq",
+                    k_entity_columns),
+        {std::string(fqn)});
+    std::vector<StoredEntity> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_entity(r, i));
+    return out;
+  }
+
+  std::vector<StoredEntity> search(std::string_view text, std::size_t limit) override {
+    // Every word of the query as a prefix term, split as the SQLite store
+    // splits it, so no tsquery syntax leaks in.
+    std::string query;
+    std::string word;
+    auto flush = [&] {
+      if (word.empty()) return;
+      if (!query.empty()) query += " & ";
+      query += "'" + word + "':*";
+      word.clear();
+    };
+    for (char c : text) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
+        word += c;
+      } else {
+        flush();
+      }
+    }
+    flush();
+    std::vector<StoredEntity> out;
+    if (query.empty()) return out;
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    auto r = m_session.exec(
+        fmt::format("SELECT {} FROM entity_search s JOIN entities e ON e.id = s.entity JOIN "
+                    "versions v ON v.entity = e.id AND v.valid_to_run IS NULL, "
+                    "to_tsquery('simple', $1) q WHERE s.doc @@ q "
+                    "ORDER BY ts_rank(s.doc, q) DESC, e.fqn COLLATE \"C\" LIMIT $2",
+                    k_entity_columns),
+        {query, num(static_cast<std::int64_t>(limit))});
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_entity(r, i));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, std::int64_t>> table_counts() override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (const auto& table : catalog_tables()) {
+      out.emplace_back(
+          std::string(table.name),
+          std::stoll(*m_session.value(fmt::format("SELECT count(*) FROM {}", table.name))));
+    }
+    return out;
+  }
+
+  std::vector<std::string> verify() override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    std::vector<std::string> problems;
+    auto each = [&](const std::string& sql, auto&& describe) {
+      auto r = m_session.exec(sql);
+      for (int i = 0; i < r.rows(); ++i) problems.push_back(describe(r, i));
+    };
+    for (const char* table : {"versions", "lineage"}) {
+      each(fmt::format("SELECT count(*) FROM {} WHERE valid_to_seq IS NOT NULL AND valid_to_seq "
+                       "<= valid_from_seq HAVING count(*) > 0",
+                       table),
+           [&](const PgResult& r, int i) {
+             return fmt::format("{}: {} rows end before they begin", table, r.text(i, 0));
+           });
+    }
+    each(
+        "SELECT e.fqn, e.kind, a.valid_from_run, b.valid_from_run FROM versions a "
+        "JOIN versions b ON a.entity = b.entity AND a.valid_from_seq < b.valid_from_seq "
+        "JOIN entities e ON e.id = a.entity "
+        "WHERE a.valid_to_seq IS NULL OR a.valid_to_seq > b.valid_from_seq",
+        [](const PgResult& r, int i) {
+          return fmt::format("{} {}: versions from runs {} and {} overlap", r.text(i, 1),
+                             r.text(i, 0), r.text(i, 2), r.text(i, 3));
+        });
+    each(
+        "SELECT v.entity FROM versions v WHERE NOT EXISTS (SELECT 1 FROM entities e "
+        "WHERE e.id = v.entity)",
+        [](const PgResult& r, int i) {
+          return fmt::format("version of missing entity {}", r.text(i, 0));
+        });
+    each(
+        "SELECT e.fqn, v.valid_from_run, r.status FROM versions v JOIN entities e ON e.id = "
+        "v.entity LEFT JOIN runs r ON r.id = v.valid_from_run WHERE r.seq IS NULL OR r.seq <> "
+        "v.valid_from_seq",
+        [](const PgResult& r, int i) {
+          return fmt::format("{}: version written by run {} that did not commit", r.text(i, 0),
+                             r.text(i, 1));
+        });
+    each(
+        "SELECT l.from_fqn, l.to_fqn, l.kind FROM lineage l WHERE l.valid_to_run IS NULL AND "
+        "NOT EXISTS (SELECT 1 FROM entities e JOIN versions v ON v.entity = e.id AND "
+        "v.valid_to_run IS NULL WHERE e.fqn = l.to_fqn)",
+        [](const PgResult& r, int i) {
+          return fmt::format(
+              "live lineage edge {} -> {} ({}) reads into an entity that is not live", r.text(i, 0),
+              r.text(i, 1), r.text(i, 2));
+        });
+    each("SELECT id, status FROM runs WHERE (status = 'running') <> (finished_at IS NULL)",
+         [](const PgResult& r, int i) {
+           return fmt::format("run {} is {} but its finish time says otherwise", r.text(i, 0),
+                              r.text(i, 1));
+         });
+    {
+      auto r = m_session.exec(
+          fmt::format("SELECT r.id, r.host, r.pid, {} FROM runs r WHERE r.status = 'running'",
+                      k_run_session_alive));
+      for (int i = 0; i < r.rows(); ++i) {
+        if (r.text(i, 1) == m_host && !process_alive(r.integer(i, 2))) {
+          problems.push_back(fmt::format("run {} is left running by process {} which is gone",
+                                         r.text(i, 0), r.text(i, 2)));
+        } else if (r.text(i, 3) != "t") {
+          problems.push_back(fmt::format(
+              "run {} is left running by a database session that is gone", r.text(i, 0)));
+        }
+      }
+    }
+    return problems;
+  }
+
+  void export_rows(std::string_view table,
+                   const std::function<void(const RawRow&)>& on_row) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    const CatalogTable& spec = table_spec(table);
+    std::string columns;
+    for (auto c : spec.columns) columns += (columns.empty() ? "" : ", ") + std::string(c);
+    // A cursor in one read-only transaction: a big table streams in batches.
+    Transaction tx(m_session, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    m_session.exec(
+        fmt::format("DECLARE export_rows NO SCROLL CURSOR FOR SELECT {} FROM {} ORDER "
+                    "BY {}",
+                    columns, spec.name, export_order(spec.name)));
+    RawRow row(spec.columns.size());
+    for (;;) {
+      auto r = m_session.exec("FETCH 5000 FROM export_rows");
+      if (r.rows() == 0) break;
+      for (int i = 0; i < r.rows(); ++i) {
+        for (std::size_t c = 0; c < row.size(); ++c) row[c] = r.opt(i, static_cast<int>(c));
+        on_row(row);
+      }
+    }
+    tx.commit();
+  }
+
+  void import_rows(const std::function<void(const RawRowSink&)>& produce) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    Transaction tx(m_session);
+    m_session.exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                   {num(k_store_locks), num(k_apply_key)});
+    for (const auto& table : catalog_tables()) {
+      if (m_session.value(fmt::format("SELECT 1 FROM {} LIMIT 1", table.name))) {
+        core::throw_usage(
+            fmt::format("catalog {} is not empty (its table {} has rows)", m_describe, table.name),
+            "migrate copies into an empty catalog only: create a new database or file");
+      }
+    }
+    std::string current;
+    produce([&](std::string_view table, const RawRow& row) {
+      if (table != current) {
+        m_session.end_copy();
+        const CatalogTable& spec = table_spec(table);
+        std::string columns;
+        for (auto c : spec.columns) columns += (columns.empty() ? "" : ", ") + std::string(c);
+        m_session.begin_copy(fmt::format("{} ({})", spec.name, columns));
+        current = std::string(table);
+      }
+      m_session.copy_row(row);
+    });
+    m_session.end_copy();
+    m_session.exec_script(
+        "SELECT setval(pg_get_serial_sequence('runs', 'id'), max(id)) FROM runs HAVING count(*) > "
+        "0;"
+        "INSERT INTO entity_search (entity, doc) SELECT e.id, " +
+        search_doc_sql("e.fqn", "v.body") +
+        " FROM versions v JOIN entities e ON e.id = v.entity WHERE v.valid_to_run IS NULL");
+    tx.commit();
+  }
+
+ private:
+  enum class Stage { none, entities, edges };
+
+  static const CatalogTable& table_spec(std::string_view name) {
+    for (const auto& t : catalog_tables()) {
+      if (t.name == name) return t;
+    }
+    core::throw_runtime(fmt::format("no catalog table '{}'", name));
+  }
+
+  static const char* export_order(std::string_view table) {
+    if (table == "runs") return "id";
+    if (table == "entities") return "id COLLATE \"C\"";
+    if (table == "versions") return "entity COLLATE \"C\", valid_from_seq";
+    if (table == "lineage") return "valid_from_seq, id";
+    return "run, entity COLLATE \"C\"";
+  }
+
+  void migrate() {
+    const auto& migrations = postgres_migrations();
+    const int known = migrations.back().version;
+    // Two processes opening a new catalog at once migrate it once.
+    Transaction tx(m_session);
+    m_session.exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                   {num(k_store_locks), num(k_migrate_key)});
+    m_session.exec_script(
+        "CREATE TABLE IF NOT EXISTS connctl_schema (version INTEGER NOT NULL);"
+        "INSERT INTO connctl_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM connctl_schema)");
+    const int current = std::stoi(*m_session.value("SELECT max(version) FROM connctl_schema"));
+    if (current > known) {
+      core::throw_runtime(
+          fmt::format("catalog {} has schema version {}, newer than this connctl knows ({})",
+                      m_describe, current, known),
+          "upgrade connctl, or point --catalog at another catalog");
+    }
+    for (const auto& m : migrations) {
+      if (m.version <= current) continue;
+      m_session.exec_script(std::string(m.sql));
+      m_session.exec("UPDATE connctl_schema SET version = $1", {num(m.version)});
+      core::log_debug("catalog {}: migrated to schema version {}", m_describe, m.version);
+    }
+    tx.commit();
+  }
+
+  // Runs left `running` whose process on this host is gone, or whose session
+  // (the holder of the run's advisory lock) is gone, wherever it ran.
+  void mark_interrupted() {
+    auto r = m_session.exec(
+        fmt::format("SELECT r.id, r.host, r.pid, {} FROM runs r WHERE r.status = 'running'",
+                    k_run_session_alive));
+    for (int i = 0; i < r.rows(); ++i) {
+      const bool process_gone = r.text(i, 1) == m_host && !process_alive(r.integer(i, 2));
+      const bool session_gone = r.text(i, 3) != "t";
+      if (!process_gone && !session_gone) continue;
+      auto u = m_session.exec(
+          "UPDATE runs SET status = 'interrupted', finished_at = $1, error = 'the sync process "
+          "ended without finishing the run' WHERE id = $2 AND status = 'running'",
+          {now_iso(), r.text(i, 0)});
+      if (PQcmdTuples(u.get())[0] != '0') {
+        core::log_warn("catalog: run {} was left running by a {} that is gone; marked interrupted",
+                       r.text(i, 0), process_gone ? "process" : "database session");
+      }
+    }
+  }
+
+  void release_run(std::int64_t run) {
+    m_session.exec("SELECT pg_advisory_unlock($1::int, $2::int)", {num(k_run_locks), num(run)});
+  }
+
+  // Staged rows stream into the session's TEMP tables through COPY; a switch
+  // between entities and edges (or any other statement) ends the open COPY.
+  void begin_staging(Stage stage) {
+    if (m_stage == stage) return;
+    end_staging();
+    m_session.begin_copy(stage == Stage::entities
+                             ? "stage_entities (id, kind, fqn, fingerprint, body, observations)"
+                             : "stage_edges (from_fqn, to_fqn, kind, columns)");
+    m_stage = stage;
+  }
+  void end_staging() {
+    if (m_stage == Stage::none) return;
+    m_stage = Stage::none;
+    m_session.end_copy();
+  }
+  void clear_stage() { m_session.exec_script("TRUNCATE stage_entities, stage_edges"); }
+
+  void apply_edges(const std::string& source, const std::string& run, const std::string& seq,
+                   const ApplyPolicy& policy) {
+    // A live edge the run did not see is closed when its view is in scope, or
+    // when the run saw the same edge with other column pairs.
+    auto r = m_session.exec(
+        "SELECT l.id, l.to_fqn, EXISTS (SELECT 1 FROM apply_edges s WHERE s.from_fqn = "
+        "l.from_fqn AND s.to_fqn = l.to_fqn AND s.kind = l.kind) FROM lineage l WHERE l.source = "
+        "$1 AND l.valid_to_run IS NULL AND NOT EXISTS (SELECT 1 FROM apply_edges s WHERE "
+        "s.from_fqn = l.from_fqn AND s.to_fqn = l.to_fqn AND s.kind = l.kind AND s.columns = "
+        "l.columns)",
+        {source});
+    std::string closing;
+    for (int i = 0; i < r.rows(); ++i) {
+      if (r.text(i, 2) == "t" || (policy.removable && policy.removable(r.text(i, 1)))) {
+        closing += (closing.empty() ? "" : ",") + r.text(i, 0);
+      }
+    }
+    if (!closing.empty()) {
+      m_session.exec(
+          "UPDATE lineage SET valid_to_run = $1, valid_to_seq = $2 WHERE id = ANY($3::bigint[])",
+          {run, seq, "{" + closing + "}"});
+    }
+    m_session.exec(
+        "INSERT INTO lineage (source, from_fqn, to_fqn, kind, columns, valid_from_run, "
+        "valid_from_seq) SELECT $1, s.from_fqn, s.to_fqn, s.kind, s.columns, $2, $3 FROM "
+        "apply_edges s WHERE NOT EXISTS (SELECT 1 FROM lineage l WHERE l.source = $1 AND "
+        "l.valid_to_run IS NULL AND l.from_fqn = s.from_fqn AND l.to_fqn = s.to_fqn AND l.kind = "
+        "s.kind AND l.columns = s.columns)",
+        {source, run, seq});
+  }
+
+  std::int64_t seq_of(const std::string& run_id) {
+    auto r =
+        m_session.exec("SELECT seq, status FROM runs WHERE id = $1", {num(parse_run_id(run_id))});
+    if (r.rows() == 0) core::throw_usage(fmt::format("no run {} in the catalog", run_id));
+    if (r.is_null(0, 0)) {
+      core::throw_usage(fmt::format("run {} is {} and recorded no state", run_id, r.text(0, 1)),
+                        "pick a succeeded or partial run from 'connctl history'");
+    }
+    return r.integer(0, 0);
+  }
+
+  std::string m_describe;
+  PgSession m_session;
+  std::string m_host;
+  std::mutex m_mutex;
+  Stage m_stage = Stage::none;
+};
+
+// A password as written in a URL and as libpq decodes it: both are secrets.
+void register_url_secret(const std::string& text) {
+  core::register_secret(text);
+  std::string decoded;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      decoded.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      decoded.push_back(text[i]);
+    }
+  }
+  core::register_secret(decoded);
+}
+
+}  // namespace
+
+std::string strip_password(const std::string& url) {
+  std::string out = url;
+  const auto scheme_end = out.find("://");
+  if (scheme_end != std::string::npos) {
+    const auto start = scheme_end + 3;
+    const auto end = out.find_first_of("/?#", start);
+    const auto at = out.rfind('@', end == std::string::npos ? out.size() - 1 : end);
+    if (at != std::string::npos && at >= start) {
+      const auto colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) {
+        register_url_secret(out.substr(colon + 1, at - colon - 1));
+        out.erase(colon, at - colon);
+      }
+    }
+  }
+  // A password given as a query parameter (…?password=…&…) goes too.
+  const auto query = out.find('?');
+  if (query != std::string::npos) {
+    std::string kept;
+    std::size_t pos = query + 1;
+    while (pos <= out.size()) {
+      auto amp = out.find('&', pos);
+      if (amp == std::string::npos) amp = out.size();
+      std::string param = out.substr(pos, amp - pos);
+      if (param.starts_with("password=")) {
+        register_url_secret(param.substr(9));
+      } else if (!param.empty()) {
+        kept += (kept.empty() ? "" : "&") + param;
+      }
+      pos = amp + 1;
+    }
+    out = out.substr(0, query) + (kept.empty() ? "" : "?" + kept);
+  }
+  return out;
+}
+
+std::unique_ptr<CatalogStore> open_postgres_store(const std::string& url) {
+  return std::make_unique<PostgresStore>(url);
+}
+
+}  // namespace connctl::catalog
