@@ -6,11 +6,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <thread>
+#include <unordered_map>
 
 #include "catalog/migrations/sqlite_migrations.hpp"
 #include "core/clock.hpp"
@@ -104,13 +106,20 @@ class SqliteStore final : public CatalogStore {
     retry_while_busy([&] { m_db.exec("PRAGMA journal_mode = WAL"); });
     // WAL with NORMAL: a commit is atomic and survives a killed process.
     m_db.exec("PRAGMA synchronous = NORMAL");
+    // A sync compares every staged row with its live version: keep the pages
+    // in memory (a 64 MiB cache, reads through mmap) rather than one pread each,
+    // and the staging tables in memory too.
+    m_db.exec("PRAGMA cache_size = -65536");
+    m_db.exec("PRAGMA mmap_size = 1073741824");
+    m_db.exec("PRAGMA temp_store = MEMORY");
     // Foreign keys stay off while migrating: a migration may rebuild a table
     // others refer to; migrate() checks them before it commits.
     retry_while_busy([&] { migrate(); });
     m_db.exec("PRAGMA foreign_keys = ON");
     m_db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS stage_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
-        "fqn TEXT NOT NULL, fingerprint TEXT NOT NULL, body TEXT NOT NULL, observations TEXT)");
+        "fqn TEXT NOT NULL, fingerprint TEXT NOT NULL, body TEXT, observations TEXT, state "
+        "INTEGER NOT NULL)");
     m_db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS stage_edges (from_fqn TEXT NOT NULL, to_fqn TEXT NOT "
         "NULL, kind TEXT NOT NULL, columns TEXT NOT NULL, PRIMARY KEY (from_fqn, to_fqn, kind))");
@@ -166,11 +175,29 @@ class SqliteStore final : public CatalogStore {
     q.exec();
   }
 
+  void begin_stage(std::string_view source) override {
+    // The live state of the source, read once. An entity whose fingerprint is
+    // unchanged is staged without its body (the bulk of a no-change sync), and
+    // when no other sync of the source commits before this one applies, what
+    // changed and what vanished is known here without comparing in SQL.
+    m_live.clear();
+    m_live_source = source;
+    m_live_seq = committed_seq(source);
+    SQLite::Statement q(m_db,
+                        "SELECT e.id, v.fingerprint, e.fqn FROM entities e JOIN versions v ON "
+                        "v.entity = e.id AND v.valid_to_run IS NULL WHERE e.source = ?");
+    q.bind(1, std::string(source));
+    while (q.executeStep()) {
+      m_live.emplace(q.getColumn(0).getString(),
+                     LiveEntity{q.getColumn(1).getString(), q.getColumn(2).getString(), false});
+    }
+  }
+
   void stage_entity(const schema::Entity& entity) override {
     begin_staging();
     if (!m_stage_entity) {
       m_stage_entity = std::make_unique<SQLite::Statement>(
-          m_db, "INSERT OR REPLACE INTO temp.stage_entities VALUES (?, ?, ?, ?, ?, ?)");
+          m_db, "INSERT OR REPLACE INTO temp.stage_entities VALUES (?, ?, ?, ?, ?, ?, ?)");
     }
     auto& q = *m_stage_entity;
     q.reset();
@@ -178,12 +205,26 @@ class SqliteStore final : public CatalogStore {
     q.bind(2, std::string(schema::to_string(entity.kind)));
     q.bind(3, entity.fqn);
     q.bind(4, entity.fingerprint);
-    q.bind(5, schema::canonical_body_json(entity));
+    // A NULL body means "the body of the version with this fingerprint"; the
+    // apply reads it from there even if another sync closed that version since.
+    auto live = m_live.find(entity.id);
+    StageState state = StageState::added;
+    if (live != m_live.end()) {
+      live->second.seen = true;
+      state = live->second.fingerprint == entity.fingerprint ? StageState::unchanged
+                                                             : StageState::changed;
+    }
+    if (state == StageState::unchanged) {
+      q.bind(5);
+    } else {
+      q.bind(5, schema::canonical_body_json(entity));
+    }
     if (entity.observations.empty()) {
       q.bind(6);
     } else {
       q.bind(6, observations_json(entity));
     }
+    q.bind(7, static_cast<int>(state));
     q.exec();
   }
 
@@ -214,25 +255,48 @@ class SqliteStore final : public CatalogStore {
           m_db.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM runs").getInt64();
 
       m_db.exec("DROP TABLE IF EXISTS temp.apply_changed");
+      m_db.exec("DROP TABLE IF EXISTS temp.apply_added");
       m_db.exec("DROP TABLE IF EXISTS temp.apply_removed");
-      m_db.exec(
-          "CREATE TEMP TABLE apply_changed AS SELECT s.id AS id FROM temp.stage_entities s "
-          "JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
-          "WHERE v.fingerprint <> s.fingerprint");
+      // What begin_stage saw still holds unless another sync of this source
+      // committed since; then compare with the live versions as they are now.
+      const bool live_unchanged = m_live_source == source && committed_seq(source) == m_live_seq;
+      if (live_unchanged) {
+        m_db.exec(
+            fmt::format("CREATE TEMP TABLE apply_changed AS SELECT id FROM temp.stage_entities "
+                        "WHERE state = {}",
+                        static_cast<int>(StageState::changed)));
+        m_db.exec(fmt::format(
+            "CREATE TEMP TABLE apply_added AS SELECT id FROM temp.stage_entities WHERE state = {}",
+            static_cast<int>(StageState::added)));
+      } else {
+        m_db.exec(
+            "CREATE TEMP TABLE apply_changed AS SELECT s.id AS id FROM temp.stage_entities s "
+            "JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
+            "WHERE v.fingerprint <> s.fingerprint");
+        m_db.exec(
+            "CREATE TEMP TABLE apply_added AS SELECT s.id AS id FROM temp.stage_entities s WHERE "
+            "NOT EXISTS (SELECT 1 FROM versions v WHERE v.entity = s.id AND v.valid_to_run IS "
+            "NULL)");
+      }
       m_db.exec("CREATE TEMP TABLE apply_removed (id TEXT PRIMARY KEY)");
       counts.changed = m_db.execAndGet("SELECT count(*) FROM temp.apply_changed").getInt64();
-      counts.added = m_db.execAndGet(
-                             "SELECT count(*) FROM temp.stage_entities s WHERE NOT EXISTS "
-                             "(SELECT 1 FROM versions v WHERE v.entity = s.id AND "
-                             "v.valid_to_run IS NULL)")
-                         .getInt64();
+      counts.added = m_db.execAndGet("SELECT count(*) FROM temp.apply_added").getInt64();
       const std::int64_t staged =
           m_db.execAndGet("SELECT count(*) FROM temp.stage_entities").getInt64();
       counts.unchanged = staged - counts.added - counts.changed;
 
       std::int64_t live = 0;
       std::vector<std::string> removals;
-      {
+      auto consider = [&](const std::string& id, const std::string& fqn) {
+        if (policy.removable && policy.removable(fqn)) removals.push_back(id);
+      };
+      if (live_unchanged) {
+        live = static_cast<std::int64_t>(m_live.size());
+        for (const auto& [id, entity] : m_live) {
+          if (!entity.seen) consider(id, entity.fqn);
+        }
+        std::sort(removals.begin(), removals.end());
+      } else {
         SQLite::Statement q(m_db,
                             "SELECT e.id, e.fqn, NOT EXISTS (SELECT 1 FROM temp.stage_entities s "
                             "WHERE s.id = e.id) FROM entities e JOIN versions v ON v.entity = e.id "
@@ -240,10 +304,8 @@ class SqliteStore final : public CatalogStore {
         q.bind(1, source);
         while (q.executeStep()) {
           ++live;
-          if (q.getColumn(2).getInt() != 0 && policy.removable &&
-              policy.removable(q.getColumn(1).getString())) {
-            removals.push_back(q.getColumn(0).getString());
-          }
+          if (q.getColumn(2).getInt() != 0)
+            consider(q.getColumn(0).getString(), q.getColumn(1).getString());
         }
       }
       if (policy.check_removals)
@@ -269,17 +331,24 @@ class SqliteStore final : public CatalogStore {
 
       SQLite::Statement ent(m_db,
                             "INSERT OR IGNORE INTO entities (id, source, kind, fqn, first_run) "
-                            "SELECT id, ?, kind, fqn, ? FROM temp.stage_entities");
+                            "SELECT s.id, ?, s.kind, s.fqn, ? FROM temp.apply_added a JOIN "
+                            "temp.stage_entities s ON s.id = a.id");
       ent.bind(1, source);
       ent.bind(2, run);
       ent.exec();
 
-      SQLite::Statement ver(m_db,
-                            "INSERT INTO versions (entity, valid_from_run, valid_to_run, "
-                            "valid_from_seq, valid_to_seq, fingerprint, body) "
-                            "SELECT s.id, ?, NULL, ?, NULL, s.fingerprint, s.body "
-                            "FROM temp.stage_entities s WHERE NOT EXISTS (SELECT 1 FROM versions v "
-                            "WHERE v.entity = s.id AND v.valid_to_run IS NULL)");
+      // New versions for what changed or appeared; a body staged as NULL is the
+      // one of the version with the same fingerprint (which a concurrent sync
+      // may have closed since).
+      SQLite::Statement ver(
+          m_db,
+          "INSERT INTO versions (entity, valid_from_run, valid_to_run, "
+          "valid_from_seq, valid_to_seq, fingerprint, body) "
+          "SELECT s.id, ?, NULL, ?, NULL, s.fingerprint, coalesce(s.body, (SELECT "
+          "o.body FROM versions o WHERE o.entity = s.id AND o.fingerprint = "
+          "s.fingerprint LIMIT 1)) FROM (SELECT id FROM temp.apply_changed UNION "
+          "ALL SELECT id FROM temp.apply_added) n JOIN temp.stage_entities s ON "
+          "s.id = n.id");
       ver.bind(1, run);
       ver.bind(2, seq);
       ver.exec();
@@ -297,10 +366,10 @@ class SqliteStore final : public CatalogStore {
       SQLite::Statement search(
           m_db,
           "INSERT INTO entity_search (fqn, name, comment, entity, kind) SELECT s.fqn, "
-          "json_extract(s.body, '$.name'), json_extract(s.body, '$.comment'), s.id, s.kind FROM "
-          "temp.stage_entities s JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
-          "AND v.valid_from_run = ?");
-      search.bind(1, run);
+          "json_extract(v.body, '$.name'), json_extract(v.body, '$.comment'), s.id, s.kind FROM "
+          "(SELECT id FROM temp.apply_changed UNION ALL SELECT id FROM temp.apply_added) n JOIN "
+          "temp.stage_entities s ON s.id = n.id JOIN versions v ON v.entity = s.id AND "
+          "v.valid_to_run IS NULL");
       search.exec();
 
       if (policy.lineage) apply_edges(source, run, seq, policy);
@@ -664,10 +733,21 @@ class SqliteStore final : public CatalogStore {
     m_staging = false;
   }
   void clear_stage() {
+    m_live.clear();
+    m_live_source.clear();
     m_db.exec("DELETE FROM temp.stage_entities");
     m_db.exec("DELETE FROM temp.stage_edges");
     m_db.exec("DROP TABLE IF EXISTS temp.apply_changed");
+    m_db.exec("DROP TABLE IF EXISTS temp.apply_added");
     m_db.exec("DROP TABLE IF EXISTS temp.apply_removed");
+  }
+
+  // The commit sequence of the source's newest run that wrote state (0 if none).
+  std::int64_t committed_seq(std::string_view source) {
+    SQLite::Statement q(m_db, "SELECT coalesce(max(seq), 0) FROM runs WHERE source = ?");
+    q.bind(1, std::string(source));
+    q.executeStep();
+    return q.getColumn(0).getInt64();
   }
 
   void apply_edges(const std::string& source, std::int64_t run, std::int64_t seq,
@@ -751,6 +831,16 @@ class SqliteStore final : public CatalogStore {
   bool m_staging = false;
   std::unique_ptr<SQLite::Statement> m_stage_entity;
   std::unique_ptr<SQLite::Statement> m_stage_edge;
+  // The source's live entities as begin_stage read them, by id.
+  struct LiveEntity {
+    std::string fingerprint;
+    std::string fqn;
+    bool seen = false;  // staged by the running sync
+  };
+  enum class StageState { unchanged = 0, changed = 1, added = 2 };
+  std::unordered_map<std::string, LiveEntity> m_live;
+  std::string m_live_source;
+  std::int64_t m_live_seq = -1;
 };
 
 }  // namespace

@@ -122,6 +122,10 @@ class CatalogStore {
 
   // Staging: what the running sync has seen so far. Staged rows live outside
   // the catalog's tables and take no write lock; they vanish with the process.
+  // begin_stage tells which source the rows belong to, so that a store may
+  // keep only the fingerprint of an entity whose live version it already holds
+  // (its body is then taken from that version at apply).
+  virtual void begin_stage(std::string_view source) { (void)source; }
   virtual void stage_entity(const schema::Entity& entity) = 0;
   virtual void stage_edge(const schema::LineageEdge& edge) = 0;
 

@@ -50,6 +50,7 @@ bool removable(const std::string& fqn, const std::vector<schema::ContainerStatus
 Sync::Sync(CatalogStore& store, SyncOptions options)
     : m_store(store), m_options(std::move(options)), m_started(std::chrono::steady_clock::now()) {
   m_run_id = m_store.start_run(m_options.run);
+  m_store.begin_stage(m_options.run.source);
 }
 
 void Sync::on_entity(const schema::Entity& entity) {

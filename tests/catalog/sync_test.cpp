@@ -314,7 +314,7 @@ TEST_P(CatalogSyncTest, CatalogNewerThanTheBinaryIsRefused) {
 }
 
 TEST_P(CatalogSyncTest, OverlappingSyncsOfOneSourceCommitInOrderWithoutOverlappingVersions) {
-  sync();
+  const auto first = sync();
   // Run A starts first and stages the old state; run B starts later, sees a
   // change and commits first; A commits last and so is the newer state.
   auto spec = extractors::resolve_source("sqlite://" + m_source.string(), nullptr);
@@ -338,6 +338,17 @@ TEST_P(CatalogSyncTest, OverlappingSyncsOfOneSourceCommitInOrderWithoutOverlappi
             find(m_store->entities_at("shop", b_summary.run_id), "shop.main.suppliers.country"));
   EXPECT_EQ(nullptr,
             find(m_store->entities_at("shop", a_summary.run_id), "shop.main.suppliers.country"));
+  // A staged the table unchanged from the first run (a store may keep only its
+  // fingerprint); B changed it in between; A's state is the first run's again.
+  const auto first_state = m_store->entities_at("shop", first.run_id);
+  const auto a_state = m_store->entities_at("shop", a_summary.run_id);
+  const auto* before = find(first_state, "shop.main.suppliers");
+  const auto* after = find(a_state, "shop.main.suppliers");
+  ASSERT_NE(nullptr, before);
+  ASSERT_NE(nullptr, after);
+  EXPECT_EQ(before->body, after->body);
+  EXPECT_EQ(before->fingerprint, after->fingerprint);
+  EXPECT_EQ(a_summary.run_id, after->valid_from_run);
 }
 
 TEST_P(CatalogSyncTest, SearchFindsLiveEntitiesByNameAndForgetsRemovedOnes) {
