@@ -254,6 +254,9 @@ ExtractResult PostgresExtractor::extract(const ExtractRequest& request, schema::
   std::size_t next_job = 0;
   std::unique_ptr<Connection> first_for_worker = std::move(first);
   core::CancelToken stop;  // set when one database fails, so that the others stop early
+  // The failure that set `stop`: the others then fail as "interrupted", and
+  // the run must report the cause, whichever database comes first by name.
+  std::exception_ptr first_error;
   auto worker = [&] {
     for (;;) {
       std::size_t job;
@@ -282,6 +285,10 @@ ExtractResult PostgresExtractor::extract(const ExtractRequest& request, schema::
         slot.containers = extract_one(*connection, databases[job], request, slot.buffer, stop);
       } catch (...) {
         slot.error = std::current_exception();
+        {
+          std::lock_guard lock(mutex);
+          if (!first_error) first_error = slot.error;
+        }
         stop.cancel();
       }
       {
@@ -313,7 +320,7 @@ ExtractResult PostgresExtractor::extract(const ExtractRequest& request, schema::
   }
   if (error) stop.cancel();
   for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
+  if (error) std::rethrow_exception(first_error ? first_error : error);
   return result;
 }
 

@@ -3,9 +3,14 @@ against the published schema and matches pg_catalog's counts; an unreachable
 server and a wrong password exit 3 with nothing written and no password on
 stderr; a missing grant exits 4 (extract) and 3 (test-connection, naming the
 grant); a server restarted mid-extract exits 3 and leaves no --output file; a
-server restarted mid-sync records the run failed and removes nothing."""
+server restarted mid-sync records the run failed and removes nothing. With
+several databases: one the role may not connect to is left out with a note and
+loses nothing in the catalog; a listed database that does not exist, or one
+whose session is killed mid-extract, fails the run with exit 3 and nothing
+written."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import time
@@ -191,6 +196,93 @@ class PostgresCliTest(CliTestCase):
         summary = json.loads(sync(0).stdout)
         self.assertGreaterEqual(summary["removed"], 2)  # the table and its column
         self.assertFalse(any(f.endswith(".public.gone") for f in live()))
+
+    def _multi_config(self, databases, parallelism=2):
+        config = self.tmp / "connctl.toml"
+        listed = ", ".join(f'"{d}"' for d in databases)
+        config.write_text(f"""[[source]]
+name = "multi"
+type = "postgres"
+host = "127.0.0.1"
+port = {SERVER.port}
+dbname = "postgres"
+user = "{READER[0]}"
+password = "${{env:MULTI_PG_PASSWORD}}"
+sslmode = "disable"
+databases = [{listed}]
+parallelism = {parallelism}
+""")
+        return config
+
+    def _run_multi(self, config, *args):
+        return run("--config", str(config), *args, env={"MULTI_PG_PASSWORD": READER[1]})
+
+    def test_every_database_leaves_out_one_without_connect_and_sync_removes_nothing_of_it(self):
+        for db in ("multi_a", "multi_b"):
+            SERVER.psql("postgres", f"DROP DATABASE IF EXISTS {db}")
+            SERVER.psql("postgres", f"CREATE DATABASE {db}")
+            SERVER.psql(db, "CREATE SCHEMA s; CREATE TABLE s.t (id int); GRANT USAGE ON SCHEMA s TO PUBLIC")
+        config = self._multi_config(["*"])
+        catalog = f"sqlite://{self.tmp / 'catalog.db'}"
+        try:
+            first = self._run_multi(config, "sync", "multi", "--format", "json", "--catalog", catalog)
+            self.assertExit(first, 0)
+            SERVER.psql("postgres", "REVOKE CONNECT ON DATABASE multi_b FROM PUBLIC")
+            out = self._run_multi(config, "extract", "multi")
+            self.assertExit(out, 0)
+            doc = json.loads(out.stdout)
+            names = {e["name"] for e in doc["entities"] if e["kind"] == "database"}
+            self.assertIn("multi_a", names)
+            self.assertNotIn("multi_b", names)
+            note = [w for w in doc["warnings"] if w["object"] == "multi.multi_b"]
+            self.assertEqual(1, len(note), doc["warnings"])
+            self.assertFalse(note[0]["skipped"])
+            self.assertIn("GRANT CONNECT ON DATABASE multi_b", note[0]["message"])
+            second = self._run_multi(config, "sync", "multi", "--format", "json", "--catalog", catalog)
+            self.assertExit(second, 0)
+            self.assertEqual(0, json.loads(second.stdout)["removed"])
+            show = run("catalog", "show", "multi.multi_b.s.t", "--catalog", catalog)
+            self.assertExit(show, 0)
+        finally:
+            SERVER.psql("postgres", "GRANT CONNECT ON DATABASE multi_b TO PUBLIC")
+
+    def test_a_listed_database_that_does_not_exist_fails_with_exit_3_and_nothing_written(self):
+        config = self._multi_config([DATABASE, "no_such_db"])
+        out = self.tmp / "out.json"
+        proc = self._run_multi(config, "extract", "multi", "--output", str(out))
+        self.assertExit(proc, 3)
+        self.assertIn("no_such_db", proc.stderr.decode())
+        self.assertNotIn(READER[1], proc.stderr.decode())
+        self.assertFalse(out.exists())
+
+    def test_one_database_session_killed_mid_extract_fails_the_run_with_nothing_written(self):
+        # connctl_other is read while connctl_test's session waits on a lock;
+        # that waiting session is then terminated.
+        holder = subprocess.Popen(SERVER.psql_args(DATABASE), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        holder.stdin.write(b"BEGIN; LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE; SELECT 1;\n")
+        holder.stdin.flush()
+        config = self._multi_config([DATABASE, "connctl_other"])
+        out = self.tmp / "out.json"
+        try:
+            self._wait_for("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                           "WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted")
+            proc = subprocess.Popen([support.BINARY, "--config", str(config), "extract", "multi", "--output",
+                                     str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env={**os.environ, "MULTI_PG_PASSWORD": READER[1]})
+            self._wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connctl' "
+                           "AND wait_event_type = 'Lock'")
+            SERVER.psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE application_name = 'connctl' AND wait_event_type = 'Lock'")
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            holder.kill()
+            holder.stdin.close()
+            holder.wait()
+        self.assertEqual(3, proc.returncode, stderr.decode())
+        self.assertIn(DATABASE, stderr.decode())
+        self.assertFalse(out.exists())
+        self.assertEqual([p.name for p in self.tmp.iterdir()], ["connctl.toml"])
 
     def _wait_for(self, sql, timeout=30, db=DATABASE):
         deadline = time.monotonic() + timeout
