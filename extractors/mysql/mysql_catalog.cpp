@@ -1,0 +1,904 @@
+#include "extractors/mysql/mysql_catalog.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "core/error.hpp"
+#include "extractors/mysql/mysql_lineage.hpp"
+#include "schema/entity.hpp"
+#include "schema/fqn.hpp"
+#include "schema/value.hpp"
+
+namespace connctl::extractors::mysql {
+namespace {
+
+using schema::EntityBuilder;
+using schema::EntityKind;
+using schema::Fqn;
+using schema::Value;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool contains_word(std::string_view haystack, std::string_view needle) {
+  return lower(std::string(haystack)).find(needle) != std::string::npos;
+}
+
+// "2026-11-22 06:05:17" (the session is in UTC) -> "2026-11-22T06:05:17Z".
+std::string iso(std::string_view datetime) {
+  std::string out(datetime);
+  if (out.size() >= 19 && out[10] == ' ') out[10] = 'T';
+  return out + "Z";
+}
+
+using Key = std::pair<std::string, std::string>;  // (database, table)
+
+struct ColumnRow {
+  std::string name;
+  std::int64_t ordinal = 0;
+  schema::Entity entity;
+};
+
+struct ConstraintRow {
+  std::string name;
+  std::string type;  // PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK
+  std::vector<std::pair<std::int64_t, std::string>> columns;
+  std::vector<std::pair<std::int64_t, std::string>> referenced_columns;
+  std::optional<Key> referenced;
+  std::optional<std::string> on_update, on_delete, expression, level;
+  std::optional<bool> enforced;
+};
+
+struct IndexRow {
+  std::string name;
+  bool unique = false;
+  std::string method;
+  std::optional<std::string> comment;
+  bool ignored = false;
+  std::vector<std::tuple<std::int64_t, schema::Object>> columns;
+};
+
+struct PartitionRow {
+  std::string name;
+  std::int64_t ordinal = 0;
+  std::string method;
+  std::optional<std::string> expression, description, comment;
+  std::optional<std::int64_t> rows, data_length, index_length;
+  std::optional<std::string> create_time, update_time;
+  struct Sub {
+    std::string name;
+    std::int64_t ordinal = 0;
+    std::string method;
+    std::optional<std::string> expression, comment;
+    std::optional<std::int64_t> rows, data_length, index_length;
+  };
+  std::vector<Sub> subpartitions;
+};
+
+struct RelationRow {
+  std::string database, name;
+  std::string type;  // BASE TABLE, VIEW, SYSTEM VERSIONED, SEQUENCE
+  std::optional<std::string> engine, row_format, collation, create_options, comment;
+  std::optional<std::string> create_time, update_time;
+  std::optional<std::int64_t> rows, data_length, index_length, auto_increment;
+  // views
+  std::optional<std::string> definition, check_option, definer, security_type, algorithm;
+  std::optional<bool> updatable;
+  bool view_read = false;  // the VIEWS row was seen
+
+  Fqn fqn;
+  std::vector<ColumnRow> columns;
+  std::map<std::string, ConstraintRow> constraints;
+  std::map<std::string, IndexRow> indexes;
+  std::map<std::string, schema::Entity> triggers;
+  std::vector<PartitionRow> partitions;
+  bool is_view() const { return type == "VIEW"; }
+};
+
+struct DatabaseRow {
+  std::string name;
+  std::optional<std::string> charset, collation, comment;
+  bool complete = true;
+};
+
+// The body of an information_schema query: a column list and the
+// database-restricting condition on `column`.
+std::string in_databases(const std::string& column, const std::vector<std::string>& databases) {
+  std::string out = column + " IN (";
+  for (std::size_t i = 0; i < databases.size(); ++i) {
+    if (i) out += ',';
+    out += literal(databases[i]);
+  }
+  return out + ")";
+}
+
+class CatalogReader {
+ public:
+  CatalogReader(Connection& c, const std::string& source, const std::vector<std::string>& dbs,
+                const ExtractRequest& r, schema::EntitySink& s, const core::CancelToken& cancel)
+      : m_conn(c), m_source(source), m_names(dbs), m_request(r), m_sink(s), m_cancel(cancel) {}
+
+  ExtractResult run();
+
+ private:
+  void query(const std::string& sql, const std::function<void(const Row&)>& fn) {
+    m_conn.query(sql, [&](const Row& row) {
+      if (++m_rows % 4096 == 0 && m_cancel.cancelled()) interrupted();
+      fn(row);
+    });
+  }
+  [[noreturn]] void interrupted() const {
+    throw core::Error(core::ExitCode::interrupted,
+                      fmt::format("mysql source '{}': extraction interrupted", m_source));
+  }
+  void check_cancel() const {
+    if (m_cancel.cancelled()) interrupted();
+  }
+  std::string where(const std::string& column) const { return in_databases(column, m_names); }
+  RelationRow* relation(const std::string& db, const std::string& name) {
+    auto it = m_index.find({db, name});
+    return it == m_index.end() ? nullptr : &m_relations[it->second];
+  }
+  Fqn fqn_of(const std::string& db, const std::string& name) const {
+    auto it = m_index.find({db, name});
+    if (it != m_index.end()) return m_relations[it->second].fqn;
+    return Fqn({m_source, db, name});
+  }
+  void note_stamp(const std::optional<std::string>& stamp) {
+    if (stamp && (!m_watermark || *stamp > *m_watermark)) m_watermark = stamp;
+  }
+
+  void read_databases();
+  void read_relations();
+  void read_views();
+  void read_partitions();
+  void read_columns();
+  void read_constraints();
+  void read_indexes();
+  void read_triggers();
+  void read_routines();
+  void read_events();
+  void emit();
+  void emit_relation(RelationRow& r);
+  void emit_lineage();
+
+  Connection& m_conn;
+  const std::string& m_source;
+  const std::vector<std::string>& m_names;
+  const ExtractRequest& m_request;
+  schema::EntitySink& m_sink;
+  const core::CancelToken& m_cancel;
+  std::int64_t m_rows = 0;
+  std::optional<std::string> m_watermark;
+
+  std::vector<DatabaseRow> m_databases;
+  std::vector<RelationRow> m_relations;  // sorted by (database, name) once read
+  std::map<Key, std::size_t> m_index;
+  std::map<std::string, std::vector<schema::Entity>> m_routines;  // by database
+  std::vector<schema::Warning> m_warnings;
+  std::map<Key, std::vector<std::string>> m_view_columns;  // by ordinal, for lineage pairs
+};
+
+void CatalogReader::read_databases() {
+  const bool comments = m_conn.is_mariadb() && m_conn.version_number() >= 100500;
+  query(fmt::format("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, {} "
+                    "FROM information_schema.SCHEMATA WHERE {}",
+                    comments ? "SCHEMA_COMMENT" : "NULL", where("SCHEMA_NAME")),
+        [&](const Row& r) {
+          if (std::find(m_names.begin(), m_names.end(), r.view(0)) == m_names.end()) return;
+          m_databases.push_back({r.str(0), r.opt(1), r.opt(2), r.text(3), true});
+        });
+  std::sort(m_databases.begin(), m_databases.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+}
+
+void CatalogReader::read_relations() {
+  std::vector<RelationRow> rows;
+  query(
+      "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, TABLE_COLLATION, "
+      "CREATE_OPTIONS, TABLE_COMMENT, CREATE_TIME, UPDATE_TIME, TABLE_ROWS, DATA_LENGTH, "
+      "INDEX_LENGTH, AUTO_INCREMENT FROM information_schema.TABLES WHERE " +
+          where("TABLE_SCHEMA"),
+      [&](const Row& r) {
+        RelationRow x;
+        x.database = r.str(0);
+        x.name = r.str(1);
+        if (std::find(m_names.begin(), m_names.end(), x.database) == m_names.end()) return;
+        if (!m_request.filter.matches({x.database, x.name})) return;
+        x.type = r.str(2);
+        if (x.type == "TEMPORARY") return;
+        x.engine = r.text(3);
+        x.row_format = r.text(4);
+        x.collation = r.text(5);
+        x.create_options = r.text(6);
+        if (x.type != "VIEW") x.comment = r.text(7);
+        x.create_time = r.text(8);
+        x.update_time = r.text(9);
+        x.rows = r.opt_integer(10);
+        x.data_length = r.opt_integer(11);
+        x.index_length = r.opt_integer(12);
+        x.auto_increment = r.opt_integer(13);
+        x.fqn = Fqn({m_source, x.database, x.name});
+        if (x.create_time) note_stamp(iso(*x.create_time));
+        if (x.update_time) note_stamp(iso(*x.update_time));
+        rows.push_back(std::move(x));
+      });
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.database, a.name) < std::tie(b.database, b.name);
+  });
+  m_relations = std::move(rows);
+  for (std::size_t i = 0; i < m_relations.size(); ++i)
+    m_index[{m_relations[i].database, m_relations[i].name}] = i;
+}
+
+void CatalogReader::read_views() {
+  const bool algorithm = m_conn.is_mariadb();
+  query(fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, "
+                    "DEFINER, SECURITY_TYPE, {} FROM information_schema.VIEWS WHERE {}",
+                    algorithm ? "ALGORITHM" : "NULL", where("TABLE_SCHEMA")),
+        [&](const Row& r) {
+          RelationRow* v = relation(r.str(0), r.str(1));
+          if (!v) return;
+          v->view_read = true;
+          v->definition = r.text(2);
+          v->check_option = r.text(3);
+          if (!r.is_null(4)) v->updatable = r.view(4) == "YES";
+          v->definer = r.text(5);
+          v->security_type = r.text(6);
+          v->algorithm = r.text(7);
+        });
+}
+
+void CatalogReader::read_partitions() {
+  std::set<std::string> tables;
+  for (const auto& r : m_relations) {
+    if (r.create_options && contains_word(*r.create_options, "partitioned")) tables.insert(r.name);
+  }
+  if (tables.empty()) return;
+  std::vector<std::string> names(tables.begin(), tables.end());
+  query(
+      "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, SUBPARTITION_NAME, "
+      "PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION, PARTITION_METHOD, "
+      "SUBPARTITION_METHOD, PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION, "
+      "PARTITION_DESCRIPTION, PARTITION_COMMENT, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
+      "CREATE_TIME, UPDATE_TIME FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT "
+      "NULL AND " +
+          where("TABLE_SCHEMA") + " AND " + in_databases("TABLE_NAME", names),
+      [&](const Row& r) {
+        RelationRow* t = relation(r.str(0), r.str(1));
+        if (!t) return;
+        const std::string name = r.str(2);
+        auto it = std::find_if(t->partitions.begin(), t->partitions.end(),
+                               [&](const auto& p) { return p.name == name; });
+        if (it == t->partitions.end()) {
+          PartitionRow p;
+          p.name = name;
+          p.ordinal = r.opt_integer(4).value_or(0);
+          p.method = r.str(6);
+          p.expression = r.text(8);
+          p.description = r.text(10);
+          p.comment = r.text(11);
+          p.create_time = r.text(15);
+          p.update_time = r.text(16);
+          t->partitions.push_back(std::move(p));
+          it = std::prev(t->partitions.end());
+        }
+        if (r.is_null(3)) {
+          it->rows = r.opt_integer(12);
+          it->data_length = r.opt_integer(13);
+          it->index_length = r.opt_integer(14);
+        } else {
+          PartitionRow::Sub s{r.str(3),          r.opt_integer(5).value_or(0),
+                              r.str(7),          r.text(9),
+                              r.text(11),        r.opt_integer(12),
+                              r.opt_integer(13), r.opt_integer(14)};
+          it->rows = it->rows.value_or(0) + s.rows.value_or(0);
+          it->data_length = it->data_length.value_or(0) + s.data_length.value_or(0);
+          it->index_length = it->index_length.value_or(0) + s.index_length.value_or(0);
+          it->subpartitions.push_back(std::move(s));
+        }
+      });
+  for (auto& r : m_relations) {
+    std::sort(r.partitions.begin(), r.partitions.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    for (auto& p : r.partitions) {
+      std::sort(p.subpartitions.begin(), p.subpartitions.end(),
+                [](const auto& a, const auto& b) { return a.name < b.name; });
+    }
+  }
+}
+
+// MySQL 8 writes literal defaults unquoted; MariaDB (10.2.7+) writes every
+// default as an SQL expression. Both come out as MariaDB writes them.
+std::optional<std::string> normalised_default(const Row& r, bool mariadb) {
+  if (r.is_null(4)) return std::nullopt;
+  std::string d = r.str(4);
+  if (mariadb) {
+    if (d == "NULL") return std::nullopt;  // the implicit DEFAULT NULL
+    return d;
+  }
+  const std::string extra = lower(r.str(10));
+  if (extra.find("default_generated") != std::string::npos) return d;
+  static const std::set<std::string> k_numeric = {"tinyint", "smallint", "mediumint", "int",
+                                                  "integer", "bigint",   "decimal",   "numeric",
+                                                  "float",   "double",   "real",      "bit"};
+  if (k_numeric.count(lower(r.str(6)))) return d;
+  std::string quoted = "'";
+  for (char c : d) {
+    if (c == '\'') quoted += '\'';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+void CatalogReader::read_columns() {
+  const bool mariadb = m_conn.is_mariadb();
+  query(
+      "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, "
+      "IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, "
+      "COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE " +
+          where("TABLE_SCHEMA"),
+      [&](const Row& r) {
+        RelationRow* t = relation(r.str(0), r.str(1));
+        if (!t || t->type == "SEQUENCE") return;
+        ColumnRow c;
+        c.name = r.str(2);
+        c.ordinal = r.integer(3);
+        EntityBuilder b(m_source, EntityKind::column, t->fqn.child(c.name));
+        b.set("ordinal", c.ordinal);
+        b.set("data_type", r.str(7));
+        b.set("nullable", r.view(5) == "YES");
+        const std::string extra = lower(r.str(10));
+        const bool generated = extra.find("generated") != std::string::npos &&
+                               extra.find("default_generated") == std::string::npos;
+        if (generated) {
+          b.set("generated", extra.find("stored") != std::string::npos ? "stored" : "virtual");
+          b.set_optional("generation_expression", r.text(12));
+        } else {
+          b.set_optional("default", normalised_default(r, mariadb));
+        }
+        if (extra.find("auto_increment") != std::string::npos) b.set("auto_increment", true);
+        if (auto at = extra.find("on update "); at != std::string::npos) {
+          std::string rest = r.str(10).substr(at + 10);
+          b.set("on_update", rest.substr(0, rest.find(' ')));
+        }
+        if (extra.find("invisible") != std::string::npos) b.set("invisible", true);
+        b.set_optional("charset", r.text(8));
+        b.set_optional("collation", r.text(9));
+        b.set_optional("comment", r.text(11));
+        c.entity = b.build();
+        t->columns.push_back(std::move(c));
+      });
+  for (auto& r : m_relations) {
+    std::sort(r.columns.begin(), r.columns.end(),
+              [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
+  }
+}
+
+void CatalogReader::read_constraints() {
+  const bool mariadb = m_conn.is_mariadb();
+  // MySQL 8.0.16+ has TABLE_CONSTRAINTS.ENFORCED; MariaDB has no such column.
+  const bool enforced = !mariadb && m_conn.version_number() >= 80016;
+  query(fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE, {} "
+                    "FROM information_schema.TABLE_CONSTRAINTS WHERE {}",
+                    enforced ? "ENFORCED" : "NULL", where("TABLE_SCHEMA")),
+        [&](const Row& r) {
+          RelationRow* t = relation(r.str(0), r.str(1));
+          if (!t) return;
+          ConstraintRow c;
+          c.name = r.str(2);
+          c.type = r.str(3);
+          if (!r.is_null(4)) c.enforced = r.view(4) == "YES";
+          t->constraints.emplace(c.name, std::move(c));
+        });
+  query(
+      "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION, "
+      "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+      "FROM information_schema.KEY_COLUMN_USAGE WHERE " +
+          where("TABLE_SCHEMA"),
+      [&](const Row& r) {
+        RelationRow* t = relation(r.str(0), r.str(1));
+        if (!t) return;
+        auto it = t->constraints.find(r.str(2));
+        if (it == t->constraints.end()) return;
+        const std::int64_t pos = r.integer(4);
+        it->second.columns.emplace_back(pos, r.str(3));
+        if (!r.is_null(6)) {
+          it->second.referenced = Key{r.str(5), r.str(6)};
+          it->second.referenced_columns.emplace_back(pos, r.str(7));
+        }
+      });
+  query(
+      "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE "
+      "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
+          where("CONSTRAINT_SCHEMA"),
+      [&](const Row& r) {
+        RelationRow* t = relation(r.str(0), r.str(1));
+        if (!t) return;
+        auto it = t->constraints.find(r.str(2));
+        if (it == t->constraints.end()) return;
+        it->second.on_update = r.text(3);
+        it->second.on_delete = r.text(4);
+      });
+  if (mariadb || m_conn.version_number() >= 80016) {
+    // MariaDB names the table (and says whether the check is a column's);
+    // MySQL 8 does not, but its check names are unique in a database.
+    query(fmt::format("SELECT CONSTRAINT_SCHEMA, {}, CONSTRAINT_NAME, CHECK_CLAUSE, {} FROM "
+                      "information_schema.CHECK_CONSTRAINTS WHERE {}",
+                      mariadb ? "TABLE_NAME" : "NULL", mariadb ? "LEVEL" : "NULL",
+                      where("CONSTRAINT_SCHEMA")),
+          [&](const Row& r) {
+            const std::string db = r.str(0), name = r.str(2);
+            auto attach = [&](RelationRow& t) {
+              auto it = t.constraints.find(name);
+              if (it == t.constraints.end() || it->second.type != "CHECK") return false;
+              it->second.expression = r.str(3);
+              if (auto level = r.text(4)) {
+                it->second.level = lower(*level);
+                if (it->second.level == "column") it->second.columns.emplace_back(1, name);
+              }
+              return true;
+            };
+            if (!r.is_null(1)) {
+              if (RelationRow* t = relation(db, r.str(1))) attach(*t);
+              return;
+            }
+            for (auto& t : m_relations) {
+              if (t.database == db && attach(t)) return;
+            }
+          });
+  }
+}
+
+void CatalogReader::read_indexes() {
+  const bool mariadb = m_conn.is_mariadb();
+  // Ignored (MariaDB 10.6+) and invisible (MySQL 8) indexes; functional key
+  // parts (MySQL 8.0.13+).
+  const std::string ignored = mariadb ? (m_conn.version_number() >= 100600 ? "IGNORED" : "NULL")
+                                      : (m_conn.version_number() >= 80000 ? "IS_VISIBLE" : "NULL");
+  const std::string expression =
+      !mariadb && m_conn.version_number() >= 80013 ? "EXPRESSION" : "NULL";
+  query(fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, "
+                    "COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE, INDEX_COMMENT, {}, {} "
+                    "FROM information_schema.STATISTICS WHERE {}",
+                    ignored, expression, where("TABLE_SCHEMA")),
+        [&](const Row& r) {
+          RelationRow* t = relation(r.str(0), r.str(1));
+          if (!t) return;
+          IndexRow& ix = t->indexes[r.str(2)];
+          ix.name = r.str(2);
+          ix.unique = r.integer(3) == 0;
+          ix.method = lower(r.str(8));
+          ix.comment = r.text(9);
+          if (auto flag = r.text(10))
+            ix.ignored = mariadb ? *flag == "YES" : *flag == "NO";  // IS_VISIBLE = NO
+          schema::Object key;
+          if (auto column = r.opt(5)) {
+            key.emplace_back("name", *column);
+          } else {
+            key.emplace_back("expression", r.str(11));
+          }
+          if (r.view(6) == "D") key.emplace_back("descending", true);
+          if (auto prefix = r.opt_integer(7); prefix && ix.method != "spatial")
+            key.emplace_back("prefix_length", *prefix);
+          ix.columns.emplace_back(r.integer(4), std::move(key));
+        });
+}
+
+void CatalogReader::read_triggers() {
+  query(
+      "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, EVENT_MANIPULATION, "
+      "ACTION_TIMING, ACTION_ORDER, ACTION_STATEMENT, DEFINER, TRIGGER_SCHEMA "
+      "FROM information_schema.TRIGGERS WHERE " +
+          where("EVENT_OBJECT_SCHEMA"),
+      [&](const Row& r) {
+        RelationRow* t = relation(r.str(0), r.str(1));
+        if (!t) return;
+        EntityBuilder b(m_source, EntityKind::trigger, t->fqn.child(r.view(2)));
+        b.set("timing", r.str(4));
+        b.set("events", schema::Array{Value(r.str(3))});
+        b.set("event", r.str(3));
+        b.set("level", "row");
+        if (auto order = r.opt_integer(5)) b.set("action_order", *order);
+        b.set("definition", r.str(6));
+        b.set_optional("definer", r.text(7));
+        t->triggers.emplace(r.str(2), b.build());
+      });
+}
+
+std::string routine_type_name(std::string type) {
+  type = lower(std::move(type));
+  std::replace(type.begin(), type.end(), ' ', '_');
+  return type;
+}
+
+void CatalogReader::read_routines() {
+  struct Param {
+    std::int64_t ordinal;
+    schema::Object value;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<Param>> params;
+  query(
+      "SELECT SPECIFIC_SCHEMA, SPECIFIC_NAME, ROUTINE_TYPE, ORDINAL_POSITION, PARAMETER_MODE, "
+      "PARAMETER_NAME, DTD_IDENTIFIER FROM information_schema.PARAMETERS WHERE " +
+          where("SPECIFIC_SCHEMA"),
+      [&](const Row& r) {
+        const std::int64_t ordinal = r.integer(3);
+        if (ordinal == 0) return;  // a function's return value
+        schema::Object p;
+        p.emplace_back("name", r.str(5));
+        if (auto mode = r.text(4)) p.emplace_back("mode", *mode);
+        p.emplace_back("data_type", r.str(6));
+        params[{r.str(0), r.str(1), r.str(2)}].push_back({ordinal, std::move(p)});
+      });
+  query(
+      "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_BODY, "
+      "ROUTINE_DEFINITION, IS_DETERMINISTIC, SQL_DATA_ACCESS, SECURITY_TYPE, ROUTINE_COMMENT, "
+      "DEFINER, LAST_ALTERED, SQL_MODE FROM information_schema.ROUTINES WHERE " +
+          where("ROUTINE_SCHEMA"),
+      [&](const Row& r) {
+        const std::string db = r.str(0), name = r.str(1), type = r.str(2);
+        if (std::find(m_names.begin(), m_names.end(), db) == m_names.end()) return;
+        const Fqn fqn({m_source, db, name});
+        EntityBuilder b(m_source, EntityKind::routine, fqn);
+        b.set("routine_name", name);
+        b.set("routine_type", routine_type_name(type));
+        auto& list = params[{db, name, type}];
+        std::sort(list.begin(), list.end(),
+                  [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
+        schema::Array arguments;
+        for (auto& p : list) arguments.emplace_back(std::move(p.value));
+        b.set("arguments", std::move(arguments));
+        if (type == "FUNCTION") b.set_optional("return_type", r.text(3));
+        b.set("language", lower(r.str(4)));
+        b.set("deterministic", r.view(6) == "YES");
+        b.set_optional("sql_data_access", r.text(7));
+        b.set_optional("security_type", r.text(8));
+        b.set_optional("comment", r.text(9));
+        b.set_optional("definer", r.text(10));
+        b.set_optional("sql_mode", r.text(12));
+        if (auto def = r.opt(5)) {
+          b.set("definition", *def);
+        } else {
+          m_warnings.push_back(schema::Warning{
+              fqn.str(),
+              fmt::format("definition of {} '{}' not readable: the user needs SELECT on "
+                          "mysql.proc (MariaDB before 11.3), SHOW CREATE ROUTINE (MariaDB "
+                          "11.3+) or SHOW_ROUTINE (MySQL 8.0.20+)",
+                          lower(type), name),
+              true});
+        }
+        if (auto altered = r.text(11)) note_stamp(iso(*altered));
+        m_routines[db].push_back(b.build());
+      });
+}
+
+void CatalogReader::read_events() {
+  query(
+      "SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER, TIME_ZONE, EVENT_DEFINITION, EVENT_TYPE, "
+      "EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, STARTS, ENDS, STATUS, ON_COMPLETION, "
+      "EVENT_COMMENT, LAST_ALTERED, SQL_MODE FROM information_schema.EVENTS WHERE " +
+          where("EVENT_SCHEMA"),
+      [&](const Row& r) {
+        const std::string db = r.str(0), name = r.str(1);
+        if (std::find(m_names.begin(), m_names.end(), db) == m_names.end()) return;
+        EntityBuilder b(m_source, EntityKind::routine, Fqn({m_source, db, name}));
+        b.set("routine_name", name);
+        b.set("routine_type", "event");
+        b.set("language", "sql");
+        b.set("definition", r.str(4));
+        b.set_optional("definer", r.text(2));
+        b.set_optional("time_zone", r.text(3));
+        if (r.view(5) == "ONE TIME") {
+          b.set("schedule", fmt::format("AT '{}'", r.view(6)));
+        } else {
+          b.set("schedule", fmt::format("EVERY {} {}", r.view(7), r.view(8)));
+          b.set_optional("starts", r.text(9));
+          b.set_optional("ends", r.text(10));
+        }
+        b.set("status", lower(r.str(11)));
+        b.set_optional("on_completion", r.text(12));
+        b.set_optional("comment", r.text(13));
+        b.set_optional("sql_mode", r.text(15));
+        if (auto altered = r.text(14)) note_stamp(iso(*altered));
+        m_routines[db].push_back(b.build());
+      });
+}
+
+std::string partition_bound(const std::string& method, const std::optional<std::string>& desc) {
+  if (!desc) return {};
+  if (method.rfind("RANGE", 0) == 0)
+    return *desc == "MAXVALUE" ? "VALUES LESS THAN MAXVALUE" : "VALUES LESS THAN (" + *desc + ")";
+  if (method.rfind("LIST", 0) == 0) return "VALUES IN (" + *desc + ")";
+  return *desc;
+}
+
+void CatalogReader::emit_relation(RelationRow& r) {
+  const bool view = r.is_view();
+  EntityKind kind = view                   ? EntityKind::view
+                    : r.type == "SEQUENCE" ? EntityKind::sequence
+                                           : EntityKind::table;
+  EntityBuilder b(m_source, kind, r.fqn);
+  if (kind == EntityKind::table) {
+    // The published schema's table types: a partitioned table (or a partition
+    // with sub-partitions) is `partitioned`; system versioning is a flag.
+    b.set("table_type", r.partitions.empty() ? "base" : "partitioned");
+    if (r.type == "SYSTEM VERSIONED") b.set("system_versioned", true);
+    b.set_optional("engine", r.engine);
+    b.set_optional("row_format", r.row_format);
+    b.set_optional("collation", r.collation);
+    b.set_optional("create_options", r.create_options);
+    b.set_optional("comment", r.comment);
+    if (!r.partitions.empty()) {
+      const auto& p = r.partitions.front();
+      b.set("partition_key", fmt::format("{} ({})", p.method, p.expression.value_or("")));
+      if (!p.subpartitions.empty()) {
+        const auto& s = p.subpartitions.front();
+        b.set("subpartition_key", fmt::format("{} ({})", s.method, s.expression.value_or("")));
+      }
+    }
+  } else if (kind == EntityKind::sequence) {
+    b.set_optional("engine", r.engine);
+    b.set_optional("comment", r.comment);
+  } else {
+    b.set_optional("definition", r.definition);
+    b.set_optional("check_option", r.check_option);
+    if (r.updatable) b.set("updatable", *r.updatable);
+    b.set_optional("definer", r.definer);
+    b.set_optional("security_type", r.security_type);
+    b.set_optional("algorithm", r.algorithm);
+  }
+  if (m_request.stats && !view) {
+    if (r.rows) b.observe("table_rows", *r.rows);
+    if (r.data_length) b.observe("data_length", *r.data_length);
+    if (r.index_length) b.observe("index_length", *r.index_length);
+    if (r.update_time) b.observe("update_time", iso(*r.update_time));
+    if (r.auto_increment) b.observe("auto_increment", *r.auto_increment);
+  }
+  m_sink.on_entity(b.build());
+
+  for (const auto& c : r.columns) m_sink.on_entity(c.entity);
+  for (auto& [name, c] : r.constraints) {
+    static const std::map<std::string, const char*> k_types = {{"PRIMARY KEY", "primary_key"},
+                                                               {"FOREIGN KEY", "foreign_key"},
+                                                               {"UNIQUE", "unique"},
+                                                               {"CHECK", "check"}};
+    auto type = k_types.find(c.type);
+    if (type == k_types.end()) continue;
+    EntityBuilder cb(m_source, EntityKind::constraint, r.fqn.child(name));
+    cb.set("constraint_type", type->second);
+    std::sort(c.columns.begin(), c.columns.end());
+    schema::Array columns;
+    for (const auto& [pos, column] : c.columns) columns.emplace_back(column);
+    cb.set("columns", std::move(columns));
+    if (c.type == "FOREIGN KEY") {
+      if (c.referenced)
+        cb.set("referenced_table", fqn_of(c.referenced->first, c.referenced->second).str());
+      std::sort(c.referenced_columns.begin(), c.referenced_columns.end());
+      schema::Array ref;
+      for (const auto& [pos, column] : c.referenced_columns) ref.emplace_back(column);
+      cb.set("referenced_columns", std::move(ref));
+      cb.set_optional("on_update", c.on_update);
+      cb.set_optional("on_delete", c.on_delete);
+    }
+    if (c.type == "PRIMARY KEY" || c.type == "UNIQUE") cb.set("index", name);
+    if (c.type == "CHECK") {
+      cb.set_optional("expression", c.expression);
+      cb.set_optional("level", c.level);
+    }
+    if (c.enforced && !*c.enforced) cb.set("enforced", false);
+    m_sink.on_entity(cb.build());
+  }
+  for (auto& [name, ix] : r.indexes) {
+    EntityBuilder ib(m_source, EntityKind::index, r.fqn.child(name));
+    ib.set("method", ix.method);
+    ib.set("unique", ix.unique);
+    ib.set("primary", name == "PRIMARY");
+    std::sort(ix.columns.begin(), ix.columns.end(),
+              [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    schema::Array columns;
+    for (auto& [pos, key] : ix.columns) columns.emplace_back(std::move(key));
+    ib.set("columns", std::move(columns));
+    ib.set_optional("comment", ix.comment);
+    if (ix.ignored) ib.set("ignored", true);
+    m_sink.on_entity(ib.build());
+  }
+  for (const auto& [name, t] : r.triggers) m_sink.on_entity(t);
+  for (const auto& p : r.partitions) {
+    const Fqn pf = r.fqn.child(p.name);
+    EntityBuilder pb(m_source, EntityKind::table, pf);
+    pb.set("table_type", p.subpartitions.empty() ? "base" : "partitioned");
+    pb.set("partition_of", r.fqn.str());
+    pb.set("partition_method", p.method);
+    pb.set_optional("partition_expression", p.expression);
+    if (auto bound = partition_bound(p.method, p.description); !bound.empty())
+      pb.set("partition_bound", bound);
+    pb.set("ordinal", p.ordinal);
+    pb.set_optional("comment", p.comment);
+    if (m_request.stats) {
+      if (p.rows) pb.observe("table_rows", *p.rows);
+      if (p.data_length) pb.observe("data_length", *p.data_length);
+      if (p.index_length) pb.observe("index_length", *p.index_length);
+      if (p.update_time) pb.observe("update_time", iso(*p.update_time));
+    }
+    m_sink.on_entity(pb.build());
+    for (const auto& s : p.subpartitions) {
+      EntityBuilder sb(m_source, EntityKind::table, pf.child(s.name));
+      sb.set("table_type", "base");
+      sb.set("partition_of", pf.str());
+      sb.set("partition_method", s.method);
+      sb.set_optional("partition_expression", s.expression);
+      sb.set("ordinal", s.ordinal);
+      sb.set_optional("comment", s.comment);
+      if (m_request.stats) {
+        if (s.rows) sb.observe("table_rows", *s.rows);
+        if (s.data_length) sb.observe("data_length", *s.data_length);
+        if (s.index_length) sb.observe("index_length", *s.index_length);
+      }
+      m_sink.on_entity(sb.build());
+    }
+  }
+  // Release what was emitted: large catalogs keep only what is still to come.
+  r.columns = {};
+  r.constraints = {};
+  r.indexes = {};
+  r.triggers = {};
+}
+
+void CatalogReader::emit() {
+  std::size_t next = 0;
+  for (auto& d : m_databases) {
+    EntityBuilder b(m_source, EntityKind::database, Fqn({m_source, d.name}));
+    b.set("engine", m_conn.is_mariadb() ? "mariadb" : "mysql");
+    b.set_optional("charset", d.charset);
+    b.set_optional("collation", d.collation);
+    b.set_optional("comment", d.comment);
+    b.set("server_version", m_conn.server_version());
+    m_sink.on_entity(b.build());
+    while (next < m_relations.size() && m_relations[next].database < d.name) ++next;
+    for (; next < m_relations.size() && m_relations[next].database == d.name; ++next) {
+      check_cancel();
+      RelationRow& r = m_relations[next];
+      if (r.is_view() && !r.definition) {
+        d.complete = false;
+        m_sink.on_warning(schema::Warning{
+            r.fqn.str(),
+            fmt::format("definition of view '{}' not readable: the user needs SHOW VIEW (GRANT "
+                        "SHOW VIEW ON {}.* TO <user>)",
+                        r.name, quote_identifier(d.name)),
+            true});
+      }
+      emit_relation(r);
+    }
+    auto& routines = m_routines[d.name];
+    std::sort(routines.begin(), routines.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.fqn, a.id) < std::tie(b.fqn, b.id);
+    });
+    for (const auto& e : routines) m_sink.on_entity(e);
+  }
+  for (const auto& w : m_warnings) m_sink.on_warning(w);
+}
+
+void CatalogReader::emit_lineage() {
+  // MySQL 8.0.13+ lists what each view reads; MariaDB does not, and the
+  // definition is read instead (it also gives the column pairs).
+  std::map<Key, std::set<Key>> usage;
+  const bool has_usage = !m_conn.is_mariadb() && m_conn.version_number() >= 80013;
+  if (has_usage) {
+    query(
+        "SELECT VIEW_SCHEMA, VIEW_NAME, TABLE_SCHEMA, TABLE_NAME FROM "
+        "information_schema.VIEW_TABLE_USAGE WHERE " +
+            where("VIEW_SCHEMA"),
+        [&](const Row& r) {
+          usage[{r.str(0), r.str(1)}].insert({r.str(2), r.str(3)});
+        });
+  }
+  std::vector<schema::LineageEdge> edges;
+  for (const auto& v : m_relations) {
+    if (!v.is_view()) continue;
+    std::map<Key, std::vector<std::pair<std::string, std::string>>> sources;
+    if (auto it = usage.find({v.database, v.name}); it != usage.end()) {
+      for (const auto& k : it->second) sources[k];
+    }
+    if (v.definition) {
+      try {
+        ViewReferences refs = parse_view_definition(*v.definition);
+        for (const auto& t : refs.tables) sources[{t.database, t.table}];
+        // View columns by position (kept from COLUMNS before they were emitted).
+        const auto& names = m_view_columns[{v.database, v.name}];
+        for (std::size_t i = 0; i < refs.columns.size() && i < names.size(); ++i) {
+          for (const auto& src : refs.columns[i]) {
+            auto s = sources.find({src.table.database, src.table.table});
+            if (s == sources.end()) continue;
+            s->second.emplace_back(src.column, names[i]);
+          }
+        }
+      } catch (const std::exception& e) {
+        m_sink.on_warning(schema::Warning{
+            v.fqn.str(), std::string("view definition not parsed for lineage: ") + e.what(),
+            false});
+      }
+    }
+    for (auto& [key, pairs] : sources) {
+      schema::LineageEdge edge;
+      edge.from = fqn_of(key.first, key.second).str();
+      edge.to = v.fqn.str();
+      edge.kind = "view";
+      std::sort(pairs.begin(), pairs.end());
+      pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+      edge.columns = std::move(pairs);
+      edges.push_back(std::move(edge));
+    }
+  }
+  std::sort(edges.begin(), edges.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.to, a.from) < std::tie(b.to, b.from);
+  });
+  for (const auto& e : edges) m_sink.on_lineage(e);
+}
+
+ExtractResult CatalogReader::run() {
+  read_databases();
+  read_relations();
+  read_views();
+  read_partitions();
+  read_columns();
+  for (const auto& r : m_relations) {
+    if (!r.is_view()) continue;
+    auto& names = m_view_columns[{r.database, r.name}];
+    for (const auto& c : r.columns) names.push_back(c.name);
+  }
+  read_constraints();
+  read_indexes();
+  read_triggers();
+  read_routines();
+  read_events();
+  check_cancel();
+  emit();
+  if (m_request.lineage) emit_lineage();
+
+  ExtractResult result;
+  for (const auto& d : m_databases)
+    result.completeness.push_back(
+        {Fqn({m_source, d.name}).str(), EntityKind::database, d.complete});
+  result.watermark = m_watermark;
+  return result;
+}
+
+}  // namespace
+
+bool is_system_database(std::string_view name) {
+  return name == "information_schema" || name == "mysql" || name == "performance_schema" ||
+         name == "sys";
+}
+
+std::vector<std::string> list_databases(Connection& connection, const Filter& filter,
+                                        const std::optional<std::vector<std::string>>& wanted) {
+  std::vector<std::string> out;
+  connection.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA", [&](const Row& r) {
+    std::string name = r.str(0);
+    if (is_system_database(name)) return;
+    if (wanted && std::find(wanted->begin(), wanted->end(), name) == wanted->end()) return;
+    if (!filter.may_contain({name})) return;
+    out.push_back(std::move(name));
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ExtractResult extract_catalog(Connection& connection, const std::string& source,
+                              const std::vector<std::string>& databases,
+                              const ExtractRequest& request, schema::EntitySink& sink,
+                              const core::CancelToken& cancel) {
+  if (databases.empty()) return {};
+  CatalogReader reader(connection, source, databases, request, sink, cancel);
+  return reader.run();
+}
+
+}  // namespace connctl::extractors::mysql

@@ -1,0 +1,32 @@
+#pragma once
+// The catalog reader of the mysql extractor: a fixed number of set-based
+// information_schema queries for all the databases read (never one per
+// table), turned into entities, lineage and warnings in a deterministic order.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cancel.hpp"
+#include "extractors/extractor.hpp"
+#include "extractors/mysql/mysql_connection.hpp"
+#include "schema/sink.hpp"
+
+namespace connctl::extractors::mysql {
+
+// information_schema, mysql, performance_schema, sys.
+bool is_system_database(std::string_view name);
+
+// The user databases the session can see, in byte order, that the filter may
+// hold; `wanted` (when set) restricts them to those names.
+std::vector<std::string> list_databases(Connection& connection, const Filter& filter,
+                                        const std::optional<std::vector<std::string>>& wanted);
+
+// Reads `databases` (from list_databases) into the sink. Throws MysqlError
+// for a failing query, core::Error(interrupted) when cancelled.
+ExtractResult extract_catalog(Connection& connection, const std::string& source,
+                              const std::vector<std::string>& databases,
+                              const ExtractRequest& request, schema::EntitySink& sink,
+                              const core::CancelToken& cancel);
+
+}  // namespace connctl::extractors::mysql

@@ -1,0 +1,142 @@
+"""connctl against a real MariaDB 10.11 (mariadb_server.py) through MariaDB
+Connector/ODBC: extract validates against the published schema and matches
+information_schema's counts; lineage runs through a view on a view; a user
+without SHOW VIEW exits 3 in test-connection (naming the grant) and 4 in
+extract (naming the views); an unreachable server and a wrong password exit 3
+with nothing written and no password on stderr."""
+
+import json
+import unittest
+
+from mariadb_server import NOVIEW, OTHER, READER, SHOP, MariadbServer
+from support import RECORD_VALIDATOR, CliTestCase, normalise_extracted_at, run
+
+SERVER = None
+
+USER_DBS = "NOT IN ('information_schema', 'mysql', 'performance_schema', 'sys')"
+
+
+def setUpModule():
+    global SERVER
+    SERVER = MariadbServer()
+
+
+def tearDownModule():
+    if SERVER:
+        SERVER.stop()
+
+
+class MysqlCliTest(CliTestCase):
+    def test_extract_validates_and_counts_equal_information_schema(self):
+        proc = run("extract", SERVER.url())
+        self.assertExit(proc, 0)
+        doc = self.assertValidDocument(proc.stdout)
+        self.assertEqual("127.0.0.1", doc["source"])  # named after the host: no database in the URL
+        src = '"127.0.0.1"'
+        self.assertEqual("mysql", doc["extractor"])
+        self.assertEqual("complete", doc["completeness"]["status"])
+        kinds = {}
+        for e in doc["entities"]:
+            kind = e["kind"]
+            if kind == "constraint":
+                kind = e["constraint_type"]
+            if kind == "table" and "partition_of" in e:
+                kind = "partition"
+            kinds[kind] = kinds.get(kind, 0) + 1
+        count = SERVER.count
+        self.assertEqual(count(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME {USER_DBS}"),
+                         kinds["database"])
+        self.assertEqual(count("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' "
+                               f"AND TABLE_SCHEMA {USER_DBS}"), kinds["table"])
+        self.assertEqual(count(f"SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA {USER_DBS}"),
+                         kinds["view"])
+        self.assertEqual(count("SELECT COUNT(*) FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
+                               "USING (TABLE_SCHEMA, TABLE_NAME) WHERE t.TABLE_TYPE <> 'SEQUENCE' AND "
+                               f"c.TABLE_SCHEMA {USER_DBS}"), kinds["column"])
+        self.assertEqual(count("SELECT COUNT(DISTINCT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME) FROM "
+                               f"information_schema.STATISTICS WHERE TABLE_SCHEMA {USER_DBS}"), kinds["index"])
+        self.assertEqual(count(f"SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA {USER_DBS}"),
+                         kinds["trigger"])
+        self.assertEqual(count(f"SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA {USER_DBS}")
+                         + count(f"SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA {USER_DBS}"),
+                         kinds["routine"])
+        for kind, sql_type in (("primary_key", "PRIMARY KEY"), ("foreign_key", "FOREIGN KEY"), ("unique", "UNIQUE"),
+                               ("check", "CHECK")):
+            self.assertEqual(count("SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE "
+                                   f"CONSTRAINT_TYPE = '{sql_type}' AND TABLE_SCHEMA {USER_DBS}"), kinds[kind], kind)
+        names = {e["name"] for e in doc["entities"]}
+        self.assertIn('order.items "legacy" archive', names)
+        self.assertIn("tick`tock", names)
+        self.assertIn("café_größe_日本", names)
+        edges = {(e["from"], e["to"]): e.get("columns", []) for e in doc["lineage"]}
+        self.assertEqual([["customer_id", "customer_id"], ["name", "customer_name"], ["total", "total"]],
+                         edges[(f"{src}.{SHOP}.customer_totals", f"{src}.{SHOP}.top_customers")])
+        self.assertEqual([["id", "customer_id"], ["name", "name"]],
+                         edges[(f"{src}.{SHOP}.customers", f"{src}.{SHOP}.customer_totals")])
+        self.assertIn((f"{src}.{SHOP}.customers", f'{src}."{OTHER}".customer_notes'), edges)
+        self.assertNotIn(READER[1], proc.stderr.decode())
+
+    def test_ndjson_records_validate_and_output_is_deterministic(self):
+        first = run("extract", SERVER.url(), "--format", "ndjson")
+        self.assertExit(first, 0)
+        for line in first.stdout.decode().splitlines():
+            errors = list(RECORD_VALIDATOR.iter_errors(json.loads(line)))
+            self.assertEqual([], [e.message for e in errors[:3]], line[:200])
+        second = run("extract", SERVER.url(), "--format", "ndjson")
+        self.assertEqual(normalise_extracted_at(first.stdout), normalise_extracted_at(second.stdout))
+
+    def test_stats_are_observations_only_when_asked(self):
+        plain = json.loads(run("extract", SERVER.url(database=SHOP)).stdout)
+        self.assertFalse(any("observations" in e and e["observations"] for e in plain["entities"]))
+        proc = run("extract", SERVER.url(database=SHOP), "--stats")
+        self.assertExit(proc, 0)
+        doc = self.assertValidDocument(proc.stdout)
+        customers = next(e for e in doc["entities"] if e["fqn"].endswith(".customers") and e["kind"] == "table")
+        for key in ("table_rows", "data_length", "index_length"):
+            self.assertIn(key, customers["observations"])
+
+    def test_unreachable_server_exits_3_with_nothing_written(self):
+        out = self.tmp / "out.json"
+        proc = run("extract", "mysql://connctl_reader:Some-Pw-123@127.0.0.1:1/", "--output", str(out))
+        self.assertExit(proc, 3)
+        self.assertEqual(b"", proc.stdout)
+        self.assertFalse(out.exists())
+        self.assertEqual([], list(self.tmp.iterdir()))
+        self.assertNotIn("Some-Pw-123", proc.stderr.decode())
+        tc = run("test-connection", "mysql://connctl_reader:Some-Pw-123@127.0.0.1:1/", "--format", "json")
+        self.assertExit(tc, 3)
+
+    def test_wrong_password_exits_3_and_never_prints_the_password(self):
+        out = self.tmp / "out.json"
+        proc = run("extract", SERVER.url(password="Wrong-Pw-d00d"), "--output", str(out))
+        self.assertExit(proc, 3)
+        self.assertEqual(b"", proc.stdout)
+        self.assertFalse(out.exists())
+        self.assertNotIn("Wrong-Pw-d00d", proc.stderr.decode())
+        self.assertIn("Access denied", proc.stderr.decode())
+        tc = run("test-connection", SERVER.url(password="Wrong-Pw-d00d"), "--format", "json")
+        self.assertExit(tc, 3)
+        self.assertNotIn(b"Wrong-Pw-d00d", tc.stdout + tc.stderr)
+
+    def test_missing_show_view_test_connection_exits_3_and_extract_exits_4(self):
+        tc = run("test-connection", SERVER.url(user=NOVIEW, database=SHOP), "--format", "json")
+        self.assertExit(tc, 3)
+        report = json.loads(tc.stdout)
+        failed = [s for s in report["steps"] if s["status"] == "failed"]
+        self.assertEqual(f"read_view_definitions:{SHOP}", failed[0]["name"])
+        self.assertEqual(f"GRANT SHOW VIEW ON `{SHOP}`.* TO 'connctl_noview'@'%'", failed[0]["hint"])
+        proc = run("extract", SERVER.url(user=NOVIEW))
+        self.assertExit(proc, 4)
+        doc = self.assertValidDocument(proc.stdout)
+        self.assertEqual("partial", doc["completeness"]["status"])
+        skipped = sorted(w["object"] for w in doc["warnings"] if w["skipped"])
+        views = SERVER.sql(f"SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA {USER_DBS}")
+        self.assertEqual(len(views.splitlines()), len(skipped))
+        self.assertIn(f'"127.0.0.1".{SHOP}.top_customers', skipped)
+        self.assertTrue(all("SHOW VIEW" in w["message"] for w in doc["warnings"]))
+        ok = run("test-connection", SERVER.url(), "--format", "json")
+        self.assertExit(ok, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
