@@ -1,8 +1,9 @@
 #pragma once
-// One session with a MySQL or MariaDB server through MariaDB Connector/ODBC:
-// the connection string built from settings (never logged), the session set
-// up for catalog reading (UTC, utf8mb4, a known sql_mode), and queries whose
-// rows arrive as text.
+// One session with a MySQL or MariaDB server through MariaDB Connector/ODBC
+// and the shared ODBC layer (extractors/odbc): the connection attributes built
+// from settings (the password marked secret), the session set up for catalog
+// reading (UTC, utf8mb4, a known sql_mode), and queries whose rows arrive as
+// text, fetched in blocks.
 
 #include <cstdint>
 #include <functional>
@@ -12,6 +13,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/cancel.hpp"
+#include "extractors/odbc/odbc.hpp"
 
 namespace connctl::extractors::mysql {
 
@@ -53,32 +57,33 @@ struct ConnectOptions {
   std::optional<std::string> ssl_ca, ssl_cert, ssl_key;
 };
 
-// A row of text values; NULLs are told apart from empty strings.
+// A row of text values (a view of the ODBC layer's row, valid until the next
+// fetch); NULLs are told apart from empty strings.
 class Row {
  public:
-  std::size_t size() const { return m_values.size(); }
-  bool is_null(std::size_t i) const { return !m_values.at(i).has_value(); }
-  std::string_view view(std::size_t i) const {
-    const auto& v = m_values.at(i);
-    return v ? std::string_view(*v) : std::string_view();
-  }
-  std::string str(std::size_t i) const { return std::string(view(i)); }
-  std::optional<std::string> opt(std::size_t i) const { return m_values.at(i); }
+  explicit Row(const odbc::Row& row) : m_row(row) {}
+  std::size_t size() const { return m_row.size(); }
+  bool is_null(std::size_t i) const { return m_row.is_null(i); }
+  std::string_view view(std::size_t i) const { return m_row.view(i); }
+  std::string str(std::size_t i) const { return m_row.str(i); }
+  std::optional<std::string> opt(std::size_t i) const { return m_row.opt(i); }
   // Non-empty text only; NULL and '' are absent.
   std::optional<std::string> text(std::size_t i) const {
-    const auto& v = m_values.at(i);
-    return v && !v->empty() ? v : std::nullopt;
+    auto v = m_row.get(i);
+    return v && !v->empty() ? std::optional<std::string>(*v) : std::nullopt;
   }
   std::int64_t integer(std::size_t i) const;
   std::optional<std::int64_t> opt_integer(std::size_t i) const;
 
-  std::vector<std::optional<std::string>> m_values;
+ private:
+  const odbc::Row& m_row;
 };
 
 class Connection {
  public:
-  // Throws MysqlError(connect | authenticate).
-  explicit Connection(const ConnectOptions& options);
+  // Throws MysqlError(connect | authenticate). A set cancel token stops a
+  // running query (core::Error, interrupted).
+  explicit Connection(const ConnectOptions& options, const core::CancelToken* cancel = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -96,8 +101,7 @@ class Connection {
   bool ssl_in_use();
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> m_impl;
+  std::unique_ptr<odbc::Connection> m_odbc;
   std::string m_version;
   bool m_mariadb = false;
   int m_version_number = 0;

@@ -105,7 +105,7 @@ ExtractResult MysqlExtractor::extract(const ExtractRequest& request, schema::Ent
   // or a refused login fails the run with nothing written.
   std::unique_ptr<Connection> connection;
   try {
-    connection = std::make_unique<Connection>(m_options.connect);
+    connection = std::make_unique<Connection>(m_options.connect, &cancel);
   } catch (const MysqlError& e) {
     throw_for(m_options, e);
   }

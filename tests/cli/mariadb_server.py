@@ -99,7 +99,7 @@ class MariadbServer:
         """Runs SQL as root; returns the tab-separated rows without headers."""
         data = Path(file).read_bytes() if file else sql.encode()
         proc = subprocess.run(["mariadb", "--no-defaults", "-S", str(self.socket), "-uroot", "--batch",
-                               "--skip-column-names", "--raw", "--default-character-set=utf8mb4"],
+                               "--skip-column-names", "--raw", "--comments", "--default-character-set=utf8mb4"],
                               input=data, capture_output=True, timeout=120)
         if proc.returncode != 0:
             raise RuntimeError("test server SQL failed: " + proc.stderr.decode(errors="replace"))

@@ -418,6 +418,12 @@ TEST_F(MysqlExtractorTest, RoutinesTriggersAndEvents) {
   ASSERT_EQ(args.size(), 3u);
   EXPECT_EQ(json(args[2]), R"x({"data_type":"varchar(20)","mode":"INOUT","name":"p.note"})x");
 
+  // Wider than the ODBC layer's bound buffer: read whole.
+  const std::string body = attr(get(x, {k_shop, "long_body"}), "definition").as_string();
+  EXPECT_GT(body.size(), 6000u);
+  EXPECT_EQ(body.substr(body.size() - 3), "END");
+  EXPECT_NE(body.find("SET @n = @n + 70;"), std::string::npos);
+
   const auto& bi = get(x, {k_shop, "orders", "orders_bi"});
   EXPECT_EQ(bi.kind, EntityKind::trigger);
   EXPECT_EQ(attr(bi, "timing").as_string(), "BEFORE");

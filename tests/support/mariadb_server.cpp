@@ -219,9 +219,10 @@ std::string MariadbServer::client(const std::string& sql) const {
     std::ofstream f(in, std::ios::binary);
     f << sql;
   }
-  int rc = wait_for(spawn({"mariadb", "--no-defaults", "-S", socket().string(), "-uroot", "--batch",
-                           "--skip-column-names", "--raw", "--default-character-set=utf8mb4"},
-                          in, out));
+  int rc = wait_for(
+      spawn({"mariadb", "--no-defaults", "-S", socket().string(), "-uroot", "--batch",
+             "--skip-column-names", "--raw", "--comments", "--default-character-set=utf8mb4"},
+            in, out));
   std::string text = read_file(out);
   if (rc != 0) throw std::runtime_error("test server SQL failed: " + text);
   return text;

@@ -161,6 +161,82 @@ BEGIN
   SET `p.note` = 'done';
 END;;
 
+-- A body wider than the ODBC layer's bound buffers.
+CREATE PROCEDURE long_body()
+BEGIN
+  SET @n = 0;
+  SET @n = @n + 1;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 2;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 3;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 4;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 5;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 6;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 7;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 8;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 9;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 10;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 11;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 12;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 13;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 14;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 15;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 16;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 17;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 18;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 19;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 20;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 21;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 22;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 23;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 24;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 25;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 26;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 27;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 28;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 29;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 30;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 31;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 32;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 33;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 34;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 35;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 36;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 37;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 38;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 39;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 40;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 41;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 42;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 43;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 44;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 45;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 46;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 47;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 48;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 49;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 50;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 51;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 52;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 53;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 54;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 55;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 56;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 57;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 58;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 59;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 60;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 61;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 62;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 63;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 64;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 65;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 66;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 67;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 68;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 69;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+  SET @n = @n + 70;  -- a long body: wider than one bound ODBC buffer (4 KiB), read in parts
+END;;
+
 CREATE TRIGGER orders_bi BEFORE INSERT ON orders FOR EACH ROW
 BEGIN
   SET NEW.total = GREATEST(NEW.total, 0);
