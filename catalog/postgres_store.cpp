@@ -564,27 +564,27 @@ class PostgresStore final : public CatalogStore {
     return problems;
   }
 
-  void export_rows(std::string_view table,
-                   const std::function<void(const RawRow&)>& on_row) override {
+  void export_rows(const RawRowSink& sink) override {
     std::lock_guard lock(m_mutex);
     end_staging();
-    const CatalogTable& spec = table_spec(table);
-    std::string columns;
-    for (auto c : spec.columns) columns += (columns.empty() ? "" : ", ") + std::string(c);
-    // A cursor in one read-only transaction: a big table streams in batches.
+    // One snapshot for every table; cursors so that big tables stream in batches.
     Transaction tx(m_session, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    m_session.exec(
-        fmt::format("DECLARE export_rows NO SCROLL CURSOR FOR SELECT {} FROM {} ORDER "
-                    "BY {}",
-                    columns, spec.name, export_order(spec.name)));
-    RawRow row(spec.columns.size());
-    for (;;) {
-      auto r = m_session.exec("FETCH 5000 FROM export_rows");
-      if (r.rows() == 0) break;
-      for (int i = 0; i < r.rows(); ++i) {
-        for (std::size_t c = 0; c < row.size(); ++c) row[c] = r.opt(i, static_cast<int>(c));
-        on_row(row);
+    for (const auto& spec : catalog_tables()) {
+      std::string columns;
+      for (auto c : spec.columns) columns += (columns.empty() ? "" : ", ") + std::string(c);
+      m_session.exec(
+          fmt::format("DECLARE export_rows NO SCROLL CURSOR FOR SELECT {} FROM {} ORDER BY {}",
+                      columns, spec.name, export_order(spec.name)));
+      RawRow row(spec.columns.size());
+      for (;;) {
+        auto r = m_session.exec("FETCH 5000 FROM export_rows");
+        if (r.rows() == 0) break;
+        for (int i = 0; i < r.rows(); ++i) {
+          for (std::size_t c = 0; c < row.size(); ++c) row[c] = r.opt(i, static_cast<int>(c));
+          sink(spec.name, row);
+        }
       }
+      m_session.exec("CLOSE export_rows");
     }
     tx.commit();
   }

@@ -588,24 +588,27 @@ class SqliteStore final : public CatalogStore {
     return problems;
   }
 
-  void export_rows(std::string_view table,
-                   const std::function<void(const RawRow&)>& on_row) override {
-    const CatalogTable& spec = table_spec(table);
-    std::string columns;
-    for (auto c : spec.columns) columns += (columns.empty() ? "" : ", ") + std::string(c);
-    const char* order = table == "runs"       ? "id"
-                        : table == "entities" ? "id"
-                        : table == "versions" ? "entity, valid_from_seq"
-                        : table == "lineage"  ? "valid_from_seq, rowid"
-                                              : "run, entity";
-    SQLite::Statement q(m_db,
-                        fmt::format("SELECT {} FROM {} ORDER BY {}", columns, spec.name, order));
-    RawRow row(spec.columns.size());
-    while (q.executeStep()) {
-      for (std::size_t c = 0; c < row.size(); ++c)
-        row[c] = optional_text(q.getColumn(static_cast<int>(c)));
-      on_row(row);
+  void export_rows(const RawRowSink& sink) override {
+    end_staging();
+    // One read transaction: one snapshot of the WAL for every table.
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::DEFERRED);
+    for (const auto& spec : catalog_tables()) {
+      std::string columns;
+      for (auto c : spec.columns) columns += (columns.empty() ? "" : ", ") + std::string(c);
+      const char* order = spec.name == "versions"       ? "entity, valid_from_seq"
+                          : spec.name == "lineage"      ? "valid_from_seq, rowid"
+                          : spec.name == "observations" ? "run, entity"
+                                                        : "id";
+      SQLite::Statement q(m_db,
+                          fmt::format("SELECT {} FROM {} ORDER BY {}", columns, spec.name, order));
+      RawRow row(spec.columns.size());
+      while (q.executeStep()) {
+        for (std::size_t c = 0; c < row.size(); ++c)
+          row[c] = optional_text(q.getColumn(static_cast<int>(c)));
+        sink(spec.name, row);
+      }
     }
+    tx.commit();
   }
 
   void import_rows(const std::function<void(const RawRowSink&)>& produce) override {

@@ -161,9 +161,10 @@ class CatalogStore {
   // Invariant violations, one readable line each; empty when the store is sound.
   virtual std::vector<std::string> verify() = 0;
 
-  // Every row of `table` (one of catalog_tables()) in a stable order.
-  virtual void export_rows(std::string_view table,
-                           const std::function<void(const RawRow&)>& on_row) = 0;
+  // Every row of every table, tables in catalog_tables() order and each in a
+  // stable order, read from one snapshot (a sync committing meanwhile is
+  // either wholly in it or not at all).
+  virtual void export_rows(const RawRowSink& sink) = 0;
   // Fills an EMPTY catalog, in one transaction, with the rows `produce` hands
   // to its sink (ids, seq and times kept), then rebuilds derived indexes
   // (search). Throws core::Error(usage) when the catalog holds any row.

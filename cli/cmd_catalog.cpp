@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -203,15 +204,18 @@ int run_migrate(const MigrateOptions& opts, Context& ctx) {
                       "name another, empty catalog");
   }
   const auto started = std::chrono::steady_clock::now();
+  // Rows counted as they pass: the source's snapshot, whatever commits later.
+  std::map<std::string, std::int64_t, std::less<>> exported;
+  for (const auto& table : catalog::catalog_tables()) exported[std::string(table.name)] = 0;
   to->import_rows([&](const catalog::RawRowSink& sink) {
-    for (const auto& table : catalog::catalog_tables()) {
-      from->export_rows(table.name, [&](const catalog::RawRow& row) { sink(table.name, row); });
-    }
+    from->export_rows([&](std::string_view table, const catalog::RawRow& row) {
+      ++exported.find(table)->second;
+      sink(table, row);
+    });
   });
-  const auto source_counts = from->table_counts();
   const auto target_counts = to->table_counts();
   std::vector<std::string> problems;
-  for (const auto& [table, n] : source_counts) {
+  for (const auto& [table, n] : exported) {
     std::int64_t copied = -1;
     for (const auto& [t, m] : target_counts) {
       if (t == table) copied = m;
