@@ -67,6 +67,18 @@ class Extractor {
   // Objects that cannot be read are reported as skipped warnings.
   virtual ExtractResult extract(const ExtractRequest& request, schema::EntitySink& sink,
                                 const core::CancelToken& cancel) = 0;
+
+  // A short text that changes whenever what `extract(request)` returns may
+  // have changed (DDL, comments, owners, grants) and otherwise stays the same,
+  // so that a sync can tell an unchanged source without extracting it; nullopt
+  // when the source cannot tell (the default). Read before extracting: a change
+  // that races with it is seen by the next run. Throws like `extract`.
+  virtual std::optional<std::string> change_signature(const ExtractRequest& request,
+                                                      const core::CancelToken& cancel) {
+    (void)request;
+    (void)cancel;
+    return std::nullopt;
+  }
 };
 
 // Times a step and records its outcome; the step function throws

@@ -1218,21 +1218,44 @@ std::vector<RelationStamp> relation_stamps(Connection& connection) {
 
 std::string catalog_signature(Connection& connection) {
   std::string sql = "SELECT pg_catalog.md5(pg_catalog.string_agg(x, ',' ORDER BY x)) FROM (";
-  const char* catalogs[] = {"pg_namespace",   "pg_class",  "pg_attribute", "pg_attrdef",
-                            "pg_constraint",  "pg_index",  "pg_trigger",   "pg_proc",
-                            "pg_type",        "pg_enum",   "pg_rewrite",   "pg_sequence",
-                            "pg_description", "pg_depend", "pg_inherits",  "pg_foreign_table"};
-  bool first = true;
+  // Every catalog a row of extract_database comes from; shared catalogs
+  // (databases and their comments) too. ANALYZE and VACUUM update pg_class in
+  // place and keep xmin, so statistics alone do not change the signature.
+  const char* catalogs[] = {"pg_namespace",
+                            "pg_class",
+                            "pg_attribute",
+                            "pg_attrdef",
+                            "pg_constraint",
+                            "pg_index",
+                            "pg_trigger",
+                            "pg_proc",
+                            "pg_type",
+                            "pg_enum",
+                            "pg_rewrite",
+                            "pg_sequence",
+                            "pg_description",
+                            "pg_depend",
+                            "pg_inherits",
+                            "pg_foreign_table",
+                            "pg_foreign_server",
+                            "pg_foreign_data_wrapper",
+                            "pg_collation",
+                            "pg_language",
+                            "pg_database",
+                            "pg_shdescription",
+                            "pg_partitioned_table"};
   for (const char* c : catalogs) {
-    if (!first) sql += " UNION ALL ";
-    first = false;
     sql += fmt::format(
         "SELECT '{0}:' || pg_catalog.count(*) || ':' || "
         "coalesce(pg_catalog.sum(pg_catalog.hashtext(xmin::text)), 0) AS x "
-        "FROM pg_catalog.{0}",
+        "FROM pg_catalog.{0} UNION ALL ",
         c);
   }
-  sql += ") s";
+  // Owners are shown by name: a renamed role changes the output. pg_authid is
+  // not readable by a plain role; pg_roles is.
+  sql +=
+      "SELECT 'roles:' || pg_catalog.md5(pg_catalog.string_agg(oid::text || '=' || rolname, ',' "
+      "ORDER BY oid)) FROM pg_catalog.pg_roles) s";
   return connection.value(sql).value_or("");
 }
 

@@ -118,6 +118,8 @@ class PostgresExtractor final : public Extractor {
   TestReport test_connection(const core::CancelToken& cancel) override;
   ExtractResult extract(const ExtractRequest& request, schema::EntitySink& sink,
                         const core::CancelToken& cancel) override;
+  std::optional<std::string> change_signature(const ExtractRequest& request,
+                                              const core::CancelToken& cancel) override;
 
  private:
   // The databases to read, in name order, and notes about others.
@@ -322,6 +324,42 @@ ExtractResult PostgresExtractor::extract(const ExtractRequest& request, schema::
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(first_error ? first_error : error);
   return result;
+}
+
+// ---------------------------------------------------------------- change signature
+
+std::optional<std::string> PostgresExtractor::change_signature(const ExtractRequest& request,
+                                                               const core::CancelToken& cancel) {
+  // Observations change without DDL: with --stats, always extract.
+  if (request.stats) return std::nullopt;
+  const bool explicit_list = m_options.databases && !wants_all(m_options.databases);
+  std::optional<std::string> first_db = m_options.dbname;
+  if (explicit_list && !m_options.databases->empty()) {
+    first_db = *std::min_element(m_options.databases->begin(), m_options.databases->end());
+  }
+  try {
+    auto first = std::make_unique<Connection>(params_for(m_options, first_db));
+    std::vector<schema::Warning> notes;
+    const auto databases = list_databases(*first, request, notes);
+    const std::string first_name =
+        first->value("SELECT pg_catalog.current_database()").value_or("");
+    // The databases read, the ones left out, and each database's catalogs.
+    std::string text;
+    for (const auto& n : notes) text += "note:" + n.object + "\n";
+    for (const auto& database : databases) {
+      if (cancel.cancelled()) return std::nullopt;
+      std::unique_ptr<Connection> own;
+      Connection* connection = first.get();
+      if (database != first_name) {
+        own = std::make_unique<Connection>(params_for(m_options, database));
+        connection = own.get();
+      }
+      text += database + "=" + catalog_signature(*connection) + "\n";
+    }
+    return text;
+  } catch (const PgError& e) {
+    throw_for(m_options, first_db.value_or("(default)"), e);
+  }
 }
 
 // ---------------------------------------------------------------- test-connection

@@ -495,6 +495,63 @@ TEST_F(PostgresExtractorTest, SameDatabaseGivesTheSameEntitiesInTheSameOrder) {
   EXPECT_EQ(a->sink.lineage, b->sink.lineage);
 }
 
+// ---------------------------------------------------------------- change signature
+
+// The signature a sync uses to skip an unchanged source: it must change with
+// every kind of change extract would show, and must not with data or stats.
+TEST_F(PostgresExtractorTest, ChangeSignatureFollowsEveryCatalogChangeButNotDataOrStatistics) {
+  PgServer& server = PgServer::instance();
+  const std::string db = "signature_test";
+  server.exec("postgres", "DROP DATABASE IF EXISTS " + db);
+  server.exec("postgres", "CREATE DATABASE " + db);
+  server.exec(db,
+              "CREATE SCHEMA s; GRANT USAGE ON SCHEMA s TO PUBLIC; CREATE TABLE s.t (id int "
+              "PRIMARY KEY, v text); CREATE VIEW s.v AS SELECT id FROM s.t; "
+              "CREATE ROLE signature_owner; ALTER TABLE s.t OWNER TO signature_owner");
+  auto s = spec();
+  s.settings.set("dbname", setting(db));
+  auto extractor = open(s);
+  core::CancelToken cancel;
+  auto signature = [&] {
+    auto value = extractor->change_signature({}, cancel);
+    EXPECT_TRUE(value.has_value());
+    return value.value_or("");
+  };
+  std::string last = signature();
+  EXPECT_EQ(last, signature()) << "the signature of an unchanged database is stable";
+
+  const std::vector<std::pair<std::string, bool>> steps = {
+      {"INSERT INTO s.t SELECT g, 'x' FROM generate_series(1, 1000) g", false},
+      {"ANALYZE s.t", false},
+      {"VACUUM s.t", false},
+      {"ALTER TABLE s.t ADD COLUMN w int", true},
+      {"COMMENT ON COLUMN s.t.v IS 'value'", true},
+      {"CREATE INDEX t_v ON s.t (v)", true},
+      {"CREATE OR REPLACE VIEW s.v AS SELECT id, v FROM s.t", true},
+      {"ALTER ROLE signature_owner RENAME TO signature_owner2", true},
+      {"COMMENT ON DATABASE " + db + " IS 'about'", true},
+      {"CREATE FUNCTION s.f() RETURNS int LANGUAGE sql AS 'SELECT 1'", true},
+      {"UPDATE s.t SET v = 'y' WHERE id < 10", false},
+  };
+  for (const auto& [sql, changes] : steps) {
+    server.exec(db, sql);
+    const std::string now = signature();
+    if (changes) {
+      EXPECT_NE(last, now) << sql;
+    } else {
+      EXPECT_EQ(last, now) << sql;
+    }
+    last = now;
+  }
+  extractors::ExtractRequest with_stats;
+  with_stats.stats = true;
+  EXPECT_FALSE(extractor->change_signature(with_stats, cancel).has_value())
+      << "with --stats observations change without DDL: no signature";
+  extractor.reset();
+  server.exec("postgres", "DROP DATABASE " + db);
+  server.exec("postgres", "DROP ROLE signature_owner2");
+}
+
 // ---------------------------------------------------------------- scope, stats
 
 TEST_F(PostgresExtractorTest, StatisticsAreObservationsOnlyWhenAsked) {
