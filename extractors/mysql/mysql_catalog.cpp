@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "core/error.hpp"
@@ -121,15 +125,21 @@ std::string in_databases(const std::string& column, const std::vector<std::strin
 
 class CatalogReader {
  public:
-  CatalogReader(Connection& c, const std::string& source, const std::vector<std::string>& dbs,
+  CatalogReader(Connection& c, const CatalogOptions& o, const std::vector<std::string>& dbs,
                 const ExtractRequest& r, schema::EntitySink& s, const core::CancelToken& cancel)
-      : m_conn(c), m_source(source), m_names(dbs), m_request(r), m_sink(s), m_cancel(cancel) {}
+      : m_conn(c),
+        m_source(o.source),
+        m_names(dbs),
+        m_request(r),
+        m_sink(s),
+        m_cancel(cancel),
+        m_options(o) {}
 
   ExtractResult run();
 
  private:
-  void query(const std::string& sql, const std::function<void(const Row&)>& fn) {
-    m_conn.query(sql, [&](const Row& row) {
+  void query(Connection& c, const std::string& sql, const std::function<void(const Row&)>& fn) {
+    c.query(sql, [&](const Row& row) {
       if (++m_rows % 4096 == 0 && m_cancel.cancelled()) interrupted();
       fn(row);
     });
@@ -152,19 +162,20 @@ class CatalogReader {
     return Fqn({m_source, db, name});
   }
   void note_stamp(const std::optional<std::string>& stamp) {
+    std::lock_guard lock(m_stamp_mutex);
     if (stamp && (!m_watermark || *stamp > *m_watermark)) m_watermark = stamp;
   }
 
-  void read_databases();
-  void read_relations();
-  void read_views();
-  void read_partitions();
-  void read_columns();
-  void read_constraints();
-  void read_indexes();
-  void read_triggers();
-  void read_routines();
-  void read_events();
+  void read_databases(Connection& c);
+  void read_relations(Connection& c);
+  void read_views(Connection& c);
+  void read_partitions(Connection& c);
+  void read_columns(Connection& c);
+  void read_constraints(Connection& c);
+  void read_indexes(Connection& c);
+  void read_triggers(Connection& c);
+  void read_routines(Connection& c);
+  void read_events(Connection& c);
   void emit();
   void emit_relation(RelationRow& r);
   void emit_lineage();
@@ -175,8 +186,10 @@ class CatalogReader {
   const ExtractRequest& m_request;
   schema::EntitySink& m_sink;
   const core::CancelToken& m_cancel;
-  std::int64_t m_rows = 0;
+  std::atomic<std::int64_t> m_rows = 0;
+  std::mutex m_stamp_mutex;
   std::optional<std::string> m_watermark;
+  const CatalogOptions& m_options;
 
   std::vector<DatabaseRow> m_databases;
   std::vector<RelationRow> m_relations;  // sorted by (database, name) once read
@@ -186,9 +199,10 @@ class CatalogReader {
   std::map<Key, std::vector<std::string>> m_view_columns;  // by ordinal, for lineage pairs
 };
 
-void CatalogReader::read_databases() {
+void CatalogReader::read_databases(Connection& c) {
   const bool comments = m_conn.is_mariadb() && m_conn.version_number() >= 100500;
-  query(fmt::format("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, {} "
+  query(c,
+        fmt::format("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, {} "
                     "FROM information_schema.SCHEMATA WHERE {}",
                     comments ? "SCHEMA_COMMENT" : "NULL", where("SCHEMA_NAME")),
         [&](const Row& r) {
@@ -199,37 +213,37 @@ void CatalogReader::read_databases() {
             [](const auto& a, const auto& b) { return a.name < b.name; });
 }
 
-void CatalogReader::read_relations() {
+void CatalogReader::read_relations(Connection& c) {
   std::vector<RelationRow> rows;
-  query(
-      "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, TABLE_COLLATION, "
-      "CREATE_OPTIONS, TABLE_COMMENT, CREATE_TIME, UPDATE_TIME, TABLE_ROWS, DATA_LENGTH, "
-      "INDEX_LENGTH, AUTO_INCREMENT FROM information_schema.TABLES WHERE " +
-          where("TABLE_SCHEMA"),
-      [&](const Row& r) {
-        RelationRow x;
-        x.database = r.str(0);
-        x.name = r.str(1);
-        if (std::find(m_names.begin(), m_names.end(), x.database) == m_names.end()) return;
-        if (!m_request.filter.matches({x.database, x.name})) return;
-        x.type = r.str(2);
-        if (x.type == "TEMPORARY") return;
-        x.engine = r.text(3);
-        x.row_format = r.text(4);
-        x.collation = r.text(5);
-        x.create_options = r.text(6);
-        if (x.type != "VIEW") x.comment = r.text(7);
-        x.create_time = r.text(8);
-        x.update_time = r.text(9);
-        x.rows = r.opt_integer(10);
-        x.data_length = r.opt_integer(11);
-        x.index_length = r.opt_integer(12);
-        x.auto_increment = r.opt_integer(13);
-        x.fqn = Fqn({m_source, x.database, x.name});
-        if (x.create_time) note_stamp(iso(*x.create_time));
-        if (x.update_time) note_stamp(iso(*x.update_time));
-        rows.push_back(std::move(x));
-      });
+  query(c,
+        "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, TABLE_COLLATION, "
+        "CREATE_OPTIONS, TABLE_COMMENT, CREATE_TIME, UPDATE_TIME, TABLE_ROWS, DATA_LENGTH, "
+        "INDEX_LENGTH, AUTO_INCREMENT FROM information_schema.TABLES WHERE " +
+            where("TABLE_SCHEMA"),
+        [&](const Row& r) {
+          RelationRow x;
+          x.database = r.str(0);
+          x.name = r.str(1);
+          if (std::find(m_names.begin(), m_names.end(), x.database) == m_names.end()) return;
+          if (!m_request.filter.matches({x.database, x.name})) return;
+          x.type = r.str(2);
+          if (x.type == "TEMPORARY") return;
+          x.engine = r.text(3);
+          x.row_format = r.text(4);
+          x.collation = r.text(5);
+          x.create_options = r.text(6);
+          if (x.type != "VIEW") x.comment = r.text(7);
+          x.create_time = r.text(8);
+          x.update_time = r.text(9);
+          x.rows = r.opt_integer(10);
+          x.data_length = r.opt_integer(11);
+          x.index_length = r.opt_integer(12);
+          x.auto_increment = r.opt_integer(13);
+          x.fqn = Fqn({m_source, x.database, x.name});
+          if (x.create_time) note_stamp(iso(*x.create_time));
+          if (x.update_time) note_stamp(iso(*x.update_time));
+          rows.push_back(std::move(x));
+        });
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     return std::tie(a.database, a.name) < std::tie(b.database, b.name);
   });
@@ -238,9 +252,13 @@ void CatalogReader::read_relations() {
     m_index[{m_relations[i].database, m_relations[i].name}] = i;
 }
 
-void CatalogReader::read_views() {
+void CatalogReader::read_views(Connection& c) {
+  if (std::none_of(m_relations.begin(), m_relations.end(),
+                   [](const RelationRow& r) { return r.is_view(); }))
+    return;
   const bool algorithm = m_conn.is_mariadb();
-  query(fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, "
+  query(c,
+        fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, "
                     "DEFINER, SECURITY_TYPE, {} FROM information_schema.VIEWS WHERE {}",
                     algorithm ? "ALGORITHM" : "NULL", where("TABLE_SCHEMA")),
         [&](const Row& r) {
@@ -256,55 +274,55 @@ void CatalogReader::read_views() {
         });
 }
 
-void CatalogReader::read_partitions() {
+void CatalogReader::read_partitions(Connection& c) {
   std::set<std::string> tables;
   for (const auto& r : m_relations) {
     if (r.create_options && contains_word(*r.create_options, "partitioned")) tables.insert(r.name);
   }
   if (tables.empty()) return;
   std::vector<std::string> names(tables.begin(), tables.end());
-  query(
-      "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, SUBPARTITION_NAME, "
-      "PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION, PARTITION_METHOD, "
-      "SUBPARTITION_METHOD, PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION, "
-      "PARTITION_DESCRIPTION, PARTITION_COMMENT, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
-      "CREATE_TIME, UPDATE_TIME FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT "
-      "NULL AND " +
-          where("TABLE_SCHEMA") + " AND " + in_databases("TABLE_NAME", names),
-      [&](const Row& r) {
-        RelationRow* t = relation(r.str(0), r.str(1));
-        if (!t) return;
-        const std::string name = r.str(2);
-        auto it = std::find_if(t->partitions.begin(), t->partitions.end(),
-                               [&](const auto& p) { return p.name == name; });
-        if (it == t->partitions.end()) {
-          PartitionRow p;
-          p.name = name;
-          p.ordinal = r.opt_integer(4).value_or(0);
-          p.method = r.str(6);
-          p.expression = r.text(8);
-          p.description = r.text(10);
-          p.comment = r.text(11);
-          p.create_time = r.text(15);
-          p.update_time = r.text(16);
-          t->partitions.push_back(std::move(p));
-          it = std::prev(t->partitions.end());
-        }
-        if (r.is_null(3)) {
-          it->rows = r.opt_integer(12);
-          it->data_length = r.opt_integer(13);
-          it->index_length = r.opt_integer(14);
-        } else {
-          PartitionRow::Sub s{r.str(3),          r.opt_integer(5).value_or(0),
-                              r.str(7),          r.text(9),
-                              r.text(11),        r.opt_integer(12),
-                              r.opt_integer(13), r.opt_integer(14)};
-          it->rows = it->rows.value_or(0) + s.rows.value_or(0);
-          it->data_length = it->data_length.value_or(0) + s.data_length.value_or(0);
-          it->index_length = it->index_length.value_or(0) + s.index_length.value_or(0);
-          it->subpartitions.push_back(std::move(s));
-        }
-      });
+  query(c,
+        "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, SUBPARTITION_NAME, "
+        "PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION, PARTITION_METHOD, "
+        "SUBPARTITION_METHOD, PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION, "
+        "PARTITION_DESCRIPTION, PARTITION_COMMENT, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
+        "CREATE_TIME, UPDATE_TIME FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT "
+        "NULL AND " +
+            where("TABLE_SCHEMA") + " AND " + in_databases("TABLE_NAME", names),
+        [&](const Row& r) {
+          RelationRow* t = relation(r.str(0), r.str(1));
+          if (!t) return;
+          const std::string name = r.str(2);
+          auto it = std::find_if(t->partitions.begin(), t->partitions.end(),
+                                 [&](const auto& p) { return p.name == name; });
+          if (it == t->partitions.end()) {
+            PartitionRow p;
+            p.name = name;
+            p.ordinal = r.opt_integer(4).value_or(0);
+            p.method = r.str(6);
+            p.expression = r.text(8);
+            p.description = r.text(10);
+            p.comment = r.text(11);
+            p.create_time = r.text(15);
+            p.update_time = r.text(16);
+            t->partitions.push_back(std::move(p));
+            it = std::prev(t->partitions.end());
+          }
+          if (r.is_null(3)) {
+            it->rows = r.opt_integer(12);
+            it->data_length = r.opt_integer(13);
+            it->index_length = r.opt_integer(14);
+          } else {
+            PartitionRow::Sub s{r.str(3),          r.opt_integer(5).value_or(0),
+                                r.str(7),          r.text(9),
+                                r.text(11),        r.opt_integer(12),
+                                r.opt_integer(13), r.opt_integer(14)};
+            it->rows = it->rows.value_or(0) + s.rows.value_or(0);
+            it->data_length = it->data_length.value_or(0) + s.data_length.value_or(0);
+            it->index_length = it->index_length.value_or(0) + s.index_length.value_or(0);
+            it->subpartitions.push_back(std::move(s));
+          }
+        });
   for (auto& r : m_relations) {
     std::sort(r.partitions.begin(), r.partitions.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -338,55 +356,59 @@ std::optional<std::string> normalised_default(const Row& r, bool mariadb) {
   return quoted + "'";
 }
 
-void CatalogReader::read_columns() {
+void CatalogReader::read_columns(Connection& c) {
   const bool mariadb = m_conn.is_mariadb();
-  query(
-      "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, "
-      "IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, "
-      "COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE " +
-          where("TABLE_SCHEMA"),
-      [&](const Row& r) {
-        RelationRow* t = relation(r.str(0), r.str(1));
-        if (!t || t->type == "SEQUENCE") return;
-        ColumnRow c;
-        c.name = r.str(2);
-        c.ordinal = r.integer(3);
-        EntityBuilder b(m_source, EntityKind::column, t->fqn.child(c.name));
-        b.set("ordinal", c.ordinal);
-        b.set("data_type", r.str(7));
-        b.set("nullable", r.view(5) == "YES");
-        const std::string extra = lower(r.str(10));
-        const bool generated = extra.find("generated") != std::string::npos &&
-                               extra.find("default_generated") == std::string::npos;
-        if (generated) {
-          b.set("generated", extra.find("stored") != std::string::npos ? "stored" : "virtual");
-          b.set_optional("generation_expression", r.text(12));
-        } else {
-          b.set_optional("default", normalised_default(r, mariadb));
-        }
-        if (extra.find("auto_increment") != std::string::npos) b.set("auto_increment", true);
-        if (auto at = extra.find("on update "); at != std::string::npos) {
-          std::string rest = r.str(10).substr(at + 10);
-          b.set("on_update", rest.substr(0, rest.find(' ')));
-        }
-        if (extra.find("invisible") != std::string::npos) b.set("invisible", true);
-        b.set_optional("charset", r.text(8));
-        b.set_optional("collation", r.text(9));
-        b.set_optional("comment", r.text(11));
-        c.entity = b.build();
-        t->columns.push_back(std::move(c));
-      });
+  query(c,
+        "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, "
+        "IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, "
+        "COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE " +
+            where("TABLE_SCHEMA"),
+        [&](const Row& r) {
+          RelationRow* t = relation(r.str(0), r.str(1));
+          if (!t || t->type == "SEQUENCE") return;
+          ColumnRow c;
+          c.name = r.str(2);
+          c.ordinal = r.integer(3);
+          EntityBuilder b(m_source, EntityKind::column, t->fqn.child(c.name));
+          b.set("ordinal", c.ordinal);
+          b.set("data_type", r.str(7));
+          b.set("nullable", r.view(5) == "YES");
+          const std::string extra = lower(r.str(10));
+          const bool generated = extra.find("generated") != std::string::npos &&
+                                 extra.find("default_generated") == std::string::npos;
+          if (generated) {
+            b.set("generated", extra.find("stored") != std::string::npos ? "stored" : "virtual");
+            b.set_optional("generation_expression", r.text(12));
+          } else {
+            b.set_optional("default", normalised_default(r, mariadb));
+          }
+          if (extra.find("auto_increment") != std::string::npos) b.set("auto_increment", true);
+          if (auto at = extra.find("on update "); at != std::string::npos) {
+            std::string rest = r.str(10).substr(at + 10);
+            b.set("on_update", rest.substr(0, rest.find(' ')));
+          }
+          if (extra.find("invisible") != std::string::npos) b.set("invisible", true);
+          b.set_optional("charset", r.text(8));
+          b.set_optional("collation", r.text(9));
+          b.set_optional("comment", r.text(11));
+          c.entity = b.build();
+          t->columns.push_back(std::move(c));
+        });
   for (auto& r : m_relations) {
     std::sort(r.columns.begin(), r.columns.end(),
               [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
   }
 }
 
-void CatalogReader::read_constraints() {
+void CatalogReader::read_constraints(Connection& c) {
   const bool mariadb = m_conn.is_mariadb();
   // MySQL 8.0.16+ has TABLE_CONSTRAINTS.ENFORCED; MariaDB has no such column.
   const bool enforced = !mariadb && m_conn.version_number() >= 80016;
-  query(fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE, {} "
+  // The queries for rules and check clauses are skipped when there is
+  // nothing to read: each costs a pass over every table's definition.
+  bool any_check = false, any_foreign = false;
+  query(c,
+        fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE, {} "
                     "FROM information_schema.TABLE_CONSTRAINTS WHERE {}",
                     enforced ? "ENFORCED" : "NULL", where("TABLE_SCHEMA")),
         [&](const Row& r) {
@@ -396,41 +418,46 @@ void CatalogReader::read_constraints() {
           c.name = r.str(2);
           c.type = r.str(3);
           if (!r.is_null(4)) c.enforced = r.view(4) == "YES";
+          any_check = any_check || c.type == "CHECK";
+          any_foreign = any_foreign || c.type == "FOREIGN KEY";
           t->constraints.emplace(c.name, std::move(c));
         });
-  query(
-      "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION, "
-      "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
-      "FROM information_schema.KEY_COLUMN_USAGE WHERE " +
-          where("TABLE_SCHEMA"),
-      [&](const Row& r) {
-        RelationRow* t = relation(r.str(0), r.str(1));
-        if (!t) return;
-        auto it = t->constraints.find(r.str(2));
-        if (it == t->constraints.end()) return;
-        const std::int64_t pos = r.integer(4);
-        it->second.columns.emplace_back(pos, r.str(3));
-        if (!r.is_null(6)) {
-          it->second.referenced = Key{r.str(5), r.str(6)};
-          it->second.referenced_columns.emplace_back(pos, r.str(7));
-        }
-      });
-  query(
-      "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE "
-      "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
-          where("CONSTRAINT_SCHEMA"),
-      [&](const Row& r) {
-        RelationRow* t = relation(r.str(0), r.str(1));
-        if (!t) return;
-        auto it = t->constraints.find(r.str(2));
-        if (it == t->constraints.end()) return;
-        it->second.on_update = r.text(3);
-        it->second.on_delete = r.text(4);
-      });
-  if (mariadb || m_conn.version_number() >= 80016) {
+  query(c,
+        "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION, "
+        "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+        "FROM information_schema.KEY_COLUMN_USAGE WHERE " +
+            where("TABLE_SCHEMA"),
+        [&](const Row& r) {
+          RelationRow* t = relation(r.str(0), r.str(1));
+          if (!t) return;
+          auto it = t->constraints.find(r.str(2));
+          if (it == t->constraints.end()) return;
+          const std::int64_t pos = r.integer(4);
+          it->second.columns.emplace_back(pos, r.str(3));
+          if (!r.is_null(6)) {
+            it->second.referenced = Key{r.str(5), r.str(6)};
+            it->second.referenced_columns.emplace_back(pos, r.str(7));
+          }
+        });
+  if (any_foreign) {
+    query(c,
+          "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE "
+          "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
+              where("CONSTRAINT_SCHEMA"),
+          [&](const Row& r) {
+            RelationRow* t = relation(r.str(0), r.str(1));
+            if (!t) return;
+            auto it = t->constraints.find(r.str(2));
+            if (it == t->constraints.end()) return;
+            it->second.on_update = r.text(3);
+            it->second.on_delete = r.text(4);
+          });
+  }
+  if (any_check && (mariadb || m_conn.version_number() >= 80016)) {
     // MariaDB names the table (and says whether the check is a column's);
     // MySQL 8 does not, but its check names are unique in a database.
-    query(fmt::format("SELECT CONSTRAINT_SCHEMA, {}, CONSTRAINT_NAME, CHECK_CLAUSE, {} FROM "
+    query(c,
+          fmt::format("SELECT CONSTRAINT_SCHEMA, {}, CONSTRAINT_NAME, CHECK_CLAUSE, {} FROM "
                       "information_schema.CHECK_CONSTRAINTS WHERE {}",
                       mariadb ? "TABLE_NAME" : "NULL", mariadb ? "LEVEL" : "NULL",
                       where("CONSTRAINT_SCHEMA")),
@@ -457,7 +484,7 @@ void CatalogReader::read_constraints() {
   }
 }
 
-void CatalogReader::read_indexes() {
+void CatalogReader::read_indexes(Connection& c) {
   const bool mariadb = m_conn.is_mariadb();
   // Ignored (MariaDB 10.6+) and invisible (MySQL 8) indexes; functional key
   // parts (MySQL 8.0.13+).
@@ -465,7 +492,8 @@ void CatalogReader::read_indexes() {
                                       : (m_conn.version_number() >= 80000 ? "IS_VISIBLE" : "NULL");
   const std::string expression =
       !mariadb && m_conn.version_number() >= 80013 ? "EXPRESSION" : "NULL";
-  query(fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, "
+  query(c,
+        fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, "
                     "COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE, INDEX_COMMENT, {}, {} "
                     "FROM information_schema.STATISTICS WHERE {}",
                     ignored, expression, where("TABLE_SCHEMA")),
@@ -492,25 +520,25 @@ void CatalogReader::read_indexes() {
         });
 }
 
-void CatalogReader::read_triggers() {
-  query(
-      "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, EVENT_MANIPULATION, "
-      "ACTION_TIMING, ACTION_ORDER, ACTION_STATEMENT, DEFINER, TRIGGER_SCHEMA "
-      "FROM information_schema.TRIGGERS WHERE " +
-          where("EVENT_OBJECT_SCHEMA"),
-      [&](const Row& r) {
-        RelationRow* t = relation(r.str(0), r.str(1));
-        if (!t) return;
-        EntityBuilder b(m_source, EntityKind::trigger, t->fqn.child(r.view(2)));
-        b.set("timing", r.str(4));
-        b.set("events", schema::Array{Value(r.str(3))});
-        b.set("event", r.str(3));
-        b.set("level", "row");
-        if (auto order = r.opt_integer(5)) b.set("action_order", *order);
-        b.set("definition", r.str(6));
-        b.set_optional("definer", r.text(7));
-        t->triggers.emplace(r.str(2), b.build());
-      });
+void CatalogReader::read_triggers(Connection& c) {
+  query(c,
+        "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, EVENT_MANIPULATION, "
+        "ACTION_TIMING, ACTION_ORDER, ACTION_STATEMENT, DEFINER, TRIGGER_SCHEMA "
+        "FROM information_schema.TRIGGERS WHERE " +
+            where("EVENT_OBJECT_SCHEMA"),
+        [&](const Row& r) {
+          RelationRow* t = relation(r.str(0), r.str(1));
+          if (!t) return;
+          EntityBuilder b(m_source, EntityKind::trigger, t->fqn.child(r.view(2)));
+          b.set("timing", r.str(4));
+          b.set("events", schema::Array{Value(r.str(3))});
+          b.set("event", r.str(3));
+          b.set("level", "row");
+          if (auto order = r.opt_integer(5)) b.set("action_order", *order);
+          b.set("definition", r.str(6));
+          b.set_optional("definer", r.text(7));
+          t->triggers.emplace(r.str(2), b.build());
+        });
 }
 
 std::string routine_type_name(std::string type) {
@@ -519,97 +547,97 @@ std::string routine_type_name(std::string type) {
   return type;
 }
 
-void CatalogReader::read_routines() {
+void CatalogReader::read_routines(Connection& c) {
   struct Param {
     std::int64_t ordinal;
     schema::Object value;
   };
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<Param>> params;
-  query(
-      "SELECT SPECIFIC_SCHEMA, SPECIFIC_NAME, ROUTINE_TYPE, ORDINAL_POSITION, PARAMETER_MODE, "
-      "PARAMETER_NAME, DTD_IDENTIFIER FROM information_schema.PARAMETERS WHERE " +
-          where("SPECIFIC_SCHEMA"),
-      [&](const Row& r) {
-        const std::int64_t ordinal = r.integer(3);
-        if (ordinal == 0) return;  // a function's return value
-        schema::Object p;
-        p.emplace_back("name", r.str(5));
-        if (auto mode = r.text(4)) p.emplace_back("mode", *mode);
-        p.emplace_back("data_type", r.str(6));
-        params[{r.str(0), r.str(1), r.str(2)}].push_back({ordinal, std::move(p)});
-      });
-  query(
-      "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_BODY, "
-      "ROUTINE_DEFINITION, IS_DETERMINISTIC, SQL_DATA_ACCESS, SECURITY_TYPE, ROUTINE_COMMENT, "
-      "DEFINER, LAST_ALTERED, SQL_MODE FROM information_schema.ROUTINES WHERE " +
-          where("ROUTINE_SCHEMA"),
-      [&](const Row& r) {
-        const std::string db = r.str(0), name = r.str(1), type = r.str(2);
-        if (std::find(m_names.begin(), m_names.end(), db) == m_names.end()) return;
-        const Fqn fqn({m_source, db, name});
-        EntityBuilder b(m_source, EntityKind::routine, fqn);
-        b.set("routine_name", name);
-        b.set("routine_type", routine_type_name(type));
-        auto& list = params[{db, name, type}];
-        std::sort(list.begin(), list.end(),
-                  [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
-        schema::Array arguments;
-        for (auto& p : list) arguments.emplace_back(std::move(p.value));
-        b.set("arguments", std::move(arguments));
-        if (type == "FUNCTION") b.set_optional("return_type", r.text(3));
-        b.set("language", lower(r.str(4)));
-        b.set("deterministic", r.view(6) == "YES");
-        b.set_optional("sql_data_access", r.text(7));
-        b.set_optional("security_type", r.text(8));
-        b.set_optional("comment", r.text(9));
-        b.set_optional("definer", r.text(10));
-        b.set_optional("sql_mode", r.text(12));
-        if (auto def = r.opt(5)) {
-          b.set("definition", *def);
-        } else {
-          m_warnings.push_back(schema::Warning{
-              fqn.str(),
-              fmt::format("definition of {} '{}' not readable: the user needs SELECT on "
-                          "mysql.proc (MariaDB before 11.3), SHOW CREATE ROUTINE (MariaDB "
-                          "11.3+) or SHOW_ROUTINE (MySQL 8.0.20+)",
-                          lower(type), name),
-              true});
-        }
-        if (auto altered = r.text(11)) note_stamp(iso(*altered));
-        m_routines[db].push_back(b.build());
-      });
+  query(c,
+        "SELECT SPECIFIC_SCHEMA, SPECIFIC_NAME, ROUTINE_TYPE, ORDINAL_POSITION, PARAMETER_MODE, "
+        "PARAMETER_NAME, DTD_IDENTIFIER FROM information_schema.PARAMETERS WHERE " +
+            where("SPECIFIC_SCHEMA"),
+        [&](const Row& r) {
+          const std::int64_t ordinal = r.integer(3);
+          if (ordinal == 0) return;  // a function's return value
+          schema::Object p;
+          p.emplace_back("name", r.str(5));
+          if (auto mode = r.text(4)) p.emplace_back("mode", *mode);
+          p.emplace_back("data_type", r.str(6));
+          params[{r.str(0), r.str(1), r.str(2)}].push_back({ordinal, std::move(p)});
+        });
+  query(c,
+        "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_BODY, "
+        "ROUTINE_DEFINITION, IS_DETERMINISTIC, SQL_DATA_ACCESS, SECURITY_TYPE, ROUTINE_COMMENT, "
+        "DEFINER, LAST_ALTERED, SQL_MODE FROM information_schema.ROUTINES WHERE " +
+            where("ROUTINE_SCHEMA"),
+        [&](const Row& r) {
+          const std::string db = r.str(0), name = r.str(1), type = r.str(2);
+          if (std::find(m_names.begin(), m_names.end(), db) == m_names.end()) return;
+          const Fqn fqn({m_source, db, name});
+          EntityBuilder b(m_source, EntityKind::routine, fqn);
+          b.set("routine_name", name);
+          b.set("routine_type", routine_type_name(type));
+          auto& list = params[{db, name, type}];
+          std::sort(list.begin(), list.end(),
+                    [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
+          schema::Array arguments;
+          for (auto& p : list) arguments.emplace_back(std::move(p.value));
+          b.set("arguments", std::move(arguments));
+          if (type == "FUNCTION") b.set_optional("return_type", r.text(3));
+          b.set("language", lower(r.str(4)));
+          b.set("deterministic", r.view(6) == "YES");
+          b.set_optional("sql_data_access", r.text(7));
+          b.set_optional("security_type", r.text(8));
+          b.set_optional("comment", r.text(9));
+          b.set_optional("definer", r.text(10));
+          b.set_optional("sql_mode", r.text(12));
+          if (auto def = r.opt(5)) {
+            b.set("definition", *def);
+          } else {
+            m_warnings.push_back(schema::Warning{
+                fqn.str(),
+                fmt::format("definition of {} '{}' not readable: the user needs SELECT on "
+                            "mysql.proc (MariaDB before 11.3), SHOW CREATE ROUTINE (MariaDB "
+                            "11.3+) or SHOW_ROUTINE (MySQL 8.0.20+)",
+                            lower(type), name),
+                true});
+          }
+          if (auto altered = r.text(11)) note_stamp(iso(*altered));
+          m_routines[db].push_back(b.build());
+        });
 }
 
-void CatalogReader::read_events() {
-  query(
-      "SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER, TIME_ZONE, EVENT_DEFINITION, EVENT_TYPE, "
-      "EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, STARTS, ENDS, STATUS, ON_COMPLETION, "
-      "EVENT_COMMENT, LAST_ALTERED, SQL_MODE FROM information_schema.EVENTS WHERE " +
-          where("EVENT_SCHEMA"),
-      [&](const Row& r) {
-        const std::string db = r.str(0), name = r.str(1);
-        if (std::find(m_names.begin(), m_names.end(), db) == m_names.end()) return;
-        EntityBuilder b(m_source, EntityKind::routine, Fqn({m_source, db, name}));
-        b.set("routine_name", name);
-        b.set("routine_type", "event");
-        b.set("language", "sql");
-        b.set("definition", r.str(4));
-        b.set_optional("definer", r.text(2));
-        b.set_optional("time_zone", r.text(3));
-        if (r.view(5) == "ONE TIME") {
-          b.set("schedule", fmt::format("AT '{}'", r.view(6)));
-        } else {
-          b.set("schedule", fmt::format("EVERY {} {}", r.view(7), r.view(8)));
-          b.set_optional("starts", r.text(9));
-          b.set_optional("ends", r.text(10));
-        }
-        b.set("status", lower(r.str(11)));
-        b.set_optional("on_completion", r.text(12));
-        b.set_optional("comment", r.text(13));
-        b.set_optional("sql_mode", r.text(15));
-        if (auto altered = r.text(14)) note_stamp(iso(*altered));
-        m_routines[db].push_back(b.build());
-      });
+void CatalogReader::read_events(Connection& c) {
+  query(c,
+        "SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER, TIME_ZONE, EVENT_DEFINITION, EVENT_TYPE, "
+        "EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, STARTS, ENDS, STATUS, ON_COMPLETION, "
+        "EVENT_COMMENT, LAST_ALTERED, SQL_MODE FROM information_schema.EVENTS WHERE " +
+            where("EVENT_SCHEMA"),
+        [&](const Row& r) {
+          const std::string db = r.str(0), name = r.str(1);
+          if (std::find(m_names.begin(), m_names.end(), db) == m_names.end()) return;
+          EntityBuilder b(m_source, EntityKind::routine, Fqn({m_source, db, name}));
+          b.set("routine_name", name);
+          b.set("routine_type", "event");
+          b.set("language", "sql");
+          b.set("definition", r.str(4));
+          b.set_optional("definer", r.text(2));
+          b.set_optional("time_zone", r.text(3));
+          if (r.view(5) == "ONE TIME") {
+            b.set("schedule", fmt::format("AT '{}'", r.view(6)));
+          } else {
+            b.set("schedule", fmt::format("EVERY {} {}", r.view(7), r.view(8)));
+            b.set_optional("starts", r.text(9));
+            b.set_optional("ends", r.text(10));
+          }
+          b.set("status", lower(r.str(11)));
+          b.set_optional("on_completion", r.text(12));
+          b.set_optional("comment", r.text(13));
+          b.set_optional("sql_mode", r.text(15));
+          if (auto altered = r.text(14)) note_stamp(iso(*altered));
+          m_routines[db].push_back(b.build());
+        });
 }
 
 std::string partition_bound(const std::string& method, const std::optional<std::string>& desc) {
@@ -792,13 +820,13 @@ void CatalogReader::emit_lineage() {
   std::map<Key, std::set<Key>> usage;
   const bool has_usage = !m_conn.is_mariadb() && m_conn.version_number() >= 80013;
   if (has_usage) {
-    query(
-        "SELECT VIEW_SCHEMA, VIEW_NAME, TABLE_SCHEMA, TABLE_NAME FROM "
-        "information_schema.VIEW_TABLE_USAGE WHERE " +
-            where("VIEW_SCHEMA"),
-        [&](const Row& r) {
-          usage[{r.str(0), r.str(1)}].insert({r.str(2), r.str(3)});
-        });
+    query(m_conn,
+          "SELECT VIEW_SCHEMA, VIEW_NAME, TABLE_SCHEMA, TABLE_NAME FROM "
+          "information_schema.VIEW_TABLE_USAGE WHERE " +
+              where("VIEW_SCHEMA"),
+          [&](const Row& r) {
+            usage[{r.str(0), r.str(1)}].insert({r.str(2), r.str(3)});
+          });
   }
   std::vector<schema::LineageEdge> edges;
   for (const auto& v : m_relations) {
@@ -844,21 +872,54 @@ void CatalogReader::emit_lineage() {
 }
 
 ExtractResult CatalogReader::run() {
-  read_databases();
-  read_relations();
-  read_views();
-  read_partitions();
-  read_columns();
+  read_databases(m_conn);
+  read_relations(m_conn);
+  // The other queries need the relation list; they run on up to
+  // `parallelism` sessions at once (each information_schema query opens
+  // every table's definition on the server: overlapping them is what saves
+  // time). Each job writes only its own fields of the relations.
+  std::vector<std::function<void(Connection&)>> jobs = {
+      [this](Connection& c) { read_constraints(c); },
+      [this](Connection& c) {
+        read_indexes(c);
+        read_triggers(c);
+        read_routines(c);
+        read_events(c);
+      },
+  };
+  const std::size_t helpers =
+      m_options.open_helper
+          ? std::min<std::size_t>(jobs.size(),
+                                  static_cast<std::size_t>(std::max(1, m_options.parallelism) - 1))
+          : 0;
+  std::vector<std::exception_ptr> errors(helpers);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t h = 0; h < helpers; ++h) {
+      threads.emplace_back([&, h] {
+        try {
+          std::unique_ptr<Connection> c = m_options.open_helper();
+          for (std::size_t j = h; j < jobs.size(); j += helpers) jobs[j](*c);
+        } catch (...) {
+          errors[h] = std::current_exception();
+        }
+      });
+    }
+    read_views(m_conn);
+    read_partitions(m_conn);
+    read_columns(m_conn);
+    if (helpers == 0) {
+      for (auto& job : jobs) job(m_conn);
+    }
+  }  // joins the helpers (also when the main session failed)
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
   for (const auto& r : m_relations) {
     if (!r.is_view()) continue;
     auto& names = m_view_columns[{r.database, r.name}];
     for (const auto& c : r.columns) names.push_back(c.name);
   }
-  read_constraints();
-  read_indexes();
-  read_triggers();
-  read_routines();
-  read_events();
   check_cancel();
   emit();
   if (m_request.lineage) emit_lineage();
@@ -892,12 +953,12 @@ std::vector<std::string> list_databases(Connection& connection, const Filter& fi
   return out;
 }
 
-ExtractResult extract_catalog(Connection& connection, const std::string& source,
+ExtractResult extract_catalog(Connection& connection, const CatalogOptions& options,
                               const std::vector<std::string>& databases,
                               const ExtractRequest& request, schema::EntitySink& sink,
                               const core::CancelToken& cancel) {
   if (databases.empty()) return {};
-  CatalogReader reader(connection, source, databases, request, sink, cancel);
+  CatalogReader reader(connection, options, databases, request, sink, cancel);
   return reader.run();
 }
 

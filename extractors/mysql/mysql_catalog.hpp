@@ -3,6 +3,8 @@
 // information_schema queries for all the databases read (never one per
 // table), turned into entities, lineage and warnings in a deterministic order.
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,9 +24,17 @@ bool is_system_database(std::string_view name);
 std::vector<std::string> list_databases(Connection& connection, const Filter& filter,
                                         const std::optional<std::vector<std::string>>& wanted);
 
+struct CatalogOptions {
+  std::string source;
+  // Sessions querying at once (1: everything on `connection`); helpers are
+  // opened with open_helper.
+  int parallelism = 3;
+  std::function<std::unique_ptr<Connection>()> open_helper;
+};
+
 // Reads `databases` (from list_databases) into the sink. Throws MysqlError
 // for a failing query, core::Error(interrupted) when cancelled.
-ExtractResult extract_catalog(Connection& connection, const std::string& source,
+ExtractResult extract_catalog(Connection& connection, const CatalogOptions& options,
                               const std::vector<std::string>& databases,
                               const ExtractRequest& request, schema::EntitySink& sink,
                               const core::CancelToken& cancel);

@@ -25,6 +25,7 @@ struct Options {
   ConnectOptions connect;
   // unset or ["*"]: every non-system database the user can see
   std::optional<std::vector<std::string>> databases;
+  int parallelism = 3;
 };
 
 std::string where_of(const Options& o) {
@@ -115,7 +116,13 @@ ExtractResult MysqlExtractor::extract(const ExtractRequest& request, schema::Ent
       connection->exec("SET SESSION information_schema_stats_expiry = 0");
     }
     const auto databases = databases_to_read(*connection, request.filter);
-    return extract_catalog(*connection, m_options.source, databases, request, sink, cancel);
+    CatalogOptions options;
+    options.source = m_options.source;
+    options.parallelism = m_options.parallelism;
+    options.open_helper = [this, &cancel] {
+      return std::make_unique<Connection>(m_options.connect, &cancel);
+    };
+    return extract_catalog(*connection, options, databases, request, sink, cancel);
   } catch (const MysqlError& e) {
     throw_for(m_options, e);
   }
@@ -379,6 +386,13 @@ std::unique_ptr<Extractor> make_extractor(const SourceSpec& spec) {
   if (auto v = s.get_string("ssl_key")) c.ssl_key = *v;
   if (c.ssl_verify || c.ssl_ca || c.ssl_cert) c.ssl = true;
 
+  if (auto p = s.get_integer("parallelism")) {
+    if (*p < 1 || *p > 16) {
+      core::throw_usage(fmt::format("{}: mysql source '{}': parallelism must be 1 to 16",
+                                    s.find("parallelism")->where.str(), spec.name));
+    }
+    o.parallelism = static_cast<int>(*p);
+  }
   auto database = s.get_string("database");
   o.databases = s.get_string_list("databases");
   if (database && o.databases) {
@@ -425,6 +439,8 @@ ExtractorInfo mysql_registration() {
        "10s"},
       {"read_timeout", KeyType::duration, false, false, "limit for each catalog query's reply",
        "5m"},
+      {"parallelism", KeyType::integer, false, false,
+       "sessions running catalog queries at once (1: one session)", "3"},
   };
   info.capabilities.lineage = true;
   info.capabilities.column_lineage = true;
