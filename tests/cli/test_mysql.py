@@ -46,7 +46,7 @@ class MysqlCliTest(CliTestCase):
         count = SERVER.count
         self.assertEqual(count(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME {USER_DBS}"),
                          kinds["database"])
-        self.assertEqual(count("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' "
+        self.assertEqual(count("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') "
                                f"AND TABLE_SCHEMA {USER_DBS}"), kinds["table"])
         self.assertEqual(count(f"SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA {USER_DBS}"),
                          kinds["view"])

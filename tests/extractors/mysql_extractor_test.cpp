@@ -271,6 +271,12 @@ TEST_F(MysqlExtractorTest, TablesWithEnginesRowFormatsCollationsAndPartitions) {
   EXPECT_EQ(attr(get(x, {k_shop, "places"}), "engine").as_string(), "Aria");
   EXPECT_EQ(attr(get(x, {k_shop, "places"}), "row_format").as_string(), "Page");
   EXPECT_EQ(get(x, {k_shop, "invoice_numbers"}).kind, EntityKind::sequence);
+  EXPECT_EQ(attr(customers, "create_options").as_string(), "row_format=DYNAMIC");
+  const auto& history = get(x, {k_shop, "price_history"});
+  EXPECT_EQ(attr(history, "system_versioned").as_bool(), true);
+  EXPECT_EQ(attr(history, "table_type").as_string(), "base");
+  EXPECT_EQ(attr(get(x, {k_shop, "price_history", "internal_note"}), "invisible").as_bool(), true);
+  EXPECT_TRUE(attr(get(x, {k_shop, "price_history", "price"}), "invisible").is_null());
 
   const auto& events = get(x, {k_shop, "events"});
   EXPECT_EQ(attr(events, "partition_key").as_string(), "RANGE (year(`happened`))");
@@ -390,6 +396,10 @@ TEST_F(MysqlExtractorTest, IndexesWithPrefixesOrderFulltextAndSpatial) {
   const auto* sx = index("places", "sx_places_location");
   ASSERT_NE(sx, nullptr);
   EXPECT_EQ(attr(*sx, "method").as_string(), "spatial");
+  const auto* ignored = index("price_history", "ix_price_history_price");
+  ASSERT_NE(ignored, nullptr);
+  EXPECT_EQ(attr(*ignored, "ignored").as_bool(), true);
+  EXPECT_TRUE(attr(*sx, "ignored").is_null());
   const auto* primary = index("customers", "PRIMARY");
   ASSERT_NE(primary, nullptr);
   EXPECT_EQ(attr(*primary, "primary").as_bool(), true);
@@ -425,6 +435,8 @@ TEST_F(MysqlExtractorTest, RoutinesTriggersAndEvents) {
   EXPECT_NE(body.find("SET @n = @n + 70;"), std::string::npos);
 
   const auto& bi = get(x, {k_shop, "orders", "orders_bi"});
+  EXPECT_EQ(attr(bi, "definer").as_string(), "root@localhost");
+  EXPECT_EQ(attr(bi, "level").as_string(), "row");
   EXPECT_EQ(bi.kind, EntityKind::trigger);
   EXPECT_EQ(attr(bi, "timing").as_string(), "BEFORE");
   EXPECT_EQ(attr(bi, "event").as_string(), "INSERT");
@@ -439,6 +451,12 @@ TEST_F(MysqlExtractorTest, RoutinesTriggersAndEvents) {
   EXPECT_EQ(attr(purge, "starts").as_string(), "2030-01-01 03:00:00");
   EXPECT_EQ(attr(purge, "status").as_string(), "disabled");
   EXPECT_EQ(attr(purge, "comment").as_string(), "nightly purge");
+  EXPECT_EQ(attr(purge, "on_completion").as_string(), "PRESERVE");
+  EXPECT_EQ(attr(purge, "time_zone").as_string(), "+00:00");
+  EXPECT_EQ(attr(purge, "definition").as_string(),
+            "DELETE FROM events WHERE happened < '2020-01-01'");
+  EXPECT_EQ(attr(fn, "language").as_string(), "sql");
+  EXPECT_NE(attr(fn, "sql_mode").as_string().find("STRICT_TRANS_TABLES"), std::string::npos);
   EXPECT_EQ(attr(get(x, {k_shop, "one_shot"}), "schedule").as_string(), "AT '2031-06-01 12:00:00'");
 }
 

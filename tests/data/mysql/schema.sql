@@ -123,6 +123,14 @@ CREATE TABLE `select` (
 
 CREATE SEQUENCE invoice_numbers START WITH 100 INCREMENT BY 5;
 
+-- An ignored index, an invisible column, system versioning (MariaDB).
+CREATE TABLE price_history (
+  sku VARCHAR(40) NOT NULL PRIMARY KEY,
+  price DECIMAL(10,2) NOT NULL,
+  internal_note VARCHAR(40) NULL INVISIBLE,
+  KEY ix_price_history_price (price) IGNORED
+) ENGINE=InnoDB WITH SYSTEM VERSIONING;
+
 -- Views: joins with aliases, a view on a view, a view on hostile names, a
 -- view reading another database, a union.
 CREATE VIEW customer_totals AS
