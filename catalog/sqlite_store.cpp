@@ -12,8 +12,8 @@
 #include <chrono>
 #include <climits>
 #include <thread>
-#include <unordered_map>
 
+#include "catalog/live_index.hpp"
 #include "catalog/migrations/sqlite_migrations.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -177,23 +177,53 @@ class SqliteStore final : public CatalogStore {
 
   void begin_stage(std::string_view source) override {
     // The live state of the source, read once. An entity whose fingerprint is
-    // unchanged is staged without its body (the bulk of a no-change sync), and
-    // when no other sync of the source commits before this one applies, what
+    // unchanged is not staged at all (the bulk of a no-change sync), and when
+    // no other sync of the source commits before this one applies, what
     // changed and what vanished is known here without comparing in SQL.
     m_live.clear();
+    m_live_usable = true;
     m_live_source = source;
     m_live_seq = committed_seq(source);
     SQLite::Statement q(m_db,
-                        "SELECT e.id, v.fingerprint, e.fqn FROM entities e JOIN versions v ON "
-                        "v.entity = e.id AND v.valid_to_run IS NULL WHERE e.source = ?");
+                        "SELECT e.id, v.fingerprint FROM entities e JOIN versions v ON v.entity = "
+                        "e.id AND v.valid_to_run IS NULL WHERE e.source = ?");
     q.bind(1, std::string(source));
     while (q.executeStep()) {
-      m_live.emplace(q.getColumn(0).getString(),
-                     LiveEntity{q.getColumn(1).getString(), q.getColumn(2).getString(), false});
+      auto id = Hex128::parse(q.getColumn(0).getText());
+      auto fingerprint = Hex128::parse(q.getColumn(1).getText());
+      if (!id || !fingerprint) {
+        m_live_usable = false;  // not an id this connctl writes: compare in SQL
+        continue;
+      }
+      m_live.insert(*id, *fingerprint);
     }
   }
 
   void stage_entity(const schema::Entity& entity) override {
+    StageState state = StageState::added;
+    const auto id = Hex128::parse(entity.id);
+    const auto fingerprint = Hex128::parse(entity.fingerprint);
+    if (id && fingerprint) {
+      switch (m_live.see(*id, *fingerprint)) {
+        case LiveIndex::Match::absent:
+          state = StageState::added;
+          break;
+        case LiveIndex::Match::same:
+          state = StageState::unchanged;
+          break;
+        case LiveIndex::Match::different:
+          state = StageState::changed;
+          break;
+      }
+    } else {
+      m_live_usable = false;
+    }
+    // An unchanged entity without observations needs no row: the live index
+    // remembers it was seen (the apply stages it only if it must compare).
+    if (state == StageState::unchanged && entity.observations.empty()) {
+      ++m_unstaged;
+      return;
+    }
     begin_staging();
     if (!m_stage_entity) {
       m_stage_entity = std::make_unique<SQLite::Statement>(
@@ -207,13 +237,6 @@ class SqliteStore final : public CatalogStore {
     q.bind(4, entity.fingerprint);
     // A NULL body means "the body of the version with this fingerprint"; the
     // apply reads it from there even if another sync closed that version since.
-    auto live = m_live.find(entity.id);
-    StageState state = StageState::added;
-    if (live != m_live.end()) {
-      live->second.seen = true;
-      state = live->second.fingerprint == entity.fingerprint ? StageState::unchanged
-                                                             : StageState::changed;
-    }
     if (state == StageState::unchanged) {
       q.bind(5);
     } else {
@@ -259,7 +282,8 @@ class SqliteStore final : public CatalogStore {
       m_db.exec("DROP TABLE IF EXISTS temp.apply_removed");
       // What begin_stage saw still holds unless another sync of this source
       // committed since; then compare with the live versions as they are now.
-      const bool live_unchanged = m_live_source == source && committed_seq(source) == m_live_seq;
+      const bool live_unchanged =
+          m_live_usable && m_live_source == source && committed_seq(source) == m_live_seq;
       if (live_unchanged) {
         m_db.exec(
             fmt::format("CREATE TEMP TABLE apply_changed AS SELECT id FROM temp.stage_entities "
@@ -269,6 +293,7 @@ class SqliteStore final : public CatalogStore {
             "CREATE TEMP TABLE apply_added AS SELECT id FROM temp.stage_entities WHERE state = {}",
             static_cast<int>(StageState::added)));
       } else {
+        stage_unstaged();
         m_db.exec(
             "CREATE TEMP TABLE apply_changed AS SELECT s.id AS id FROM temp.stage_entities s "
             "JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
@@ -282,7 +307,8 @@ class SqliteStore final : public CatalogStore {
       counts.changed = m_db.execAndGet("SELECT count(*) FROM temp.apply_changed").getInt64();
       counts.added = m_db.execAndGet("SELECT count(*) FROM temp.apply_added").getInt64();
       const std::int64_t staged =
-          m_db.execAndGet("SELECT count(*) FROM temp.stage_entities").getInt64();
+          m_db.execAndGet("SELECT count(*) FROM temp.stage_entities").getInt64() +
+          (live_unchanged ? m_unstaged : 0);
       counts.unchanged = staged - counts.added - counts.changed;
 
       std::int64_t live = 0;
@@ -292,10 +318,17 @@ class SqliteStore final : public CatalogStore {
       };
       if (live_unchanged) {
         live = static_cast<std::int64_t>(m_live.size());
-        for (const auto& [id, entity] : m_live) {
-          if (!entity.seen) consider(id, entity.fqn);
+        SQLite::Statement fqn_of(m_db, "SELECT fqn FROM entities WHERE id = ?");
+        std::vector<std::string> unseen;
+        m_live.each([&](const Hex128& id, bool seen) {
+          if (!seen) unseen.push_back(to_hex(id));
+        });
+        std::sort(unseen.begin(), unseen.end());
+        for (const auto& id : unseen) {
+          fqn_of.reset();
+          fqn_of.bind(1, id);
+          if (fqn_of.executeStep()) consider(id, fqn_of.getColumn(0).getString());
         }
-        std::sort(removals.begin(), removals.end());
       } else {
         SQLite::Statement q(m_db,
                             "SELECT e.id, e.fqn, NOT EXISTS (SELECT 1 FROM temp.stage_entities s "
@@ -735,7 +768,32 @@ class SqliteStore final : public CatalogStore {
     m_db.exec("COMMIT");
     m_staging = false;
   }
+  // The unchanged entities stage_entity kept only in the live index, as
+  // rows, for the comparison in SQL that a concurrent commit calls for.
+  void stage_unstaged() {
+    m_db.exec("CREATE TEMP TABLE IF NOT EXISTS seen_unstaged (id TEXT PRIMARY KEY)");
+    m_db.exec("DELETE FROM temp.seen_unstaged");
+    {
+      SQLite::Statement ins(m_db, "INSERT INTO temp.seen_unstaged VALUES (?)");
+      m_live.each([&](const Hex128& id, bool seen) {
+        if (!seen) return;
+        ins.reset();
+        ins.bind(1, to_hex(id));
+        ins.exec();
+      });
+    }
+    // Seen with the live fingerprint of begin_stage, unless staged as changed.
+    m_db.exec(fmt::format(
+        "INSERT OR IGNORE INTO temp.stage_entities SELECT e.id, e.kind, e.fqn, v.fingerprint, "
+        "NULL, NULL, {} FROM temp.seen_unstaged t JOIN entities e ON e.id = t.id JOIN versions v "
+        "ON v.entity = e.id AND v.valid_from_seq <= {} AND (v.valid_to_seq IS NULL OR "
+        "v.valid_to_seq > {})",
+        static_cast<int>(StageState::unchanged), m_live_seq, m_live_seq));
+    m_db.exec("DELETE FROM temp.seen_unstaged");
+  }
+
   void clear_stage() {
+    m_unstaged = 0;
     m_live.clear();
     m_live_source.clear();
     m_db.exec("DELETE FROM temp.stage_entities");
@@ -834,16 +892,13 @@ class SqliteStore final : public CatalogStore {
   bool m_staging = false;
   std::unique_ptr<SQLite::Statement> m_stage_entity;
   std::unique_ptr<SQLite::Statement> m_stage_edge;
-  // The source's live entities as begin_stage read them, by id.
-  struct LiveEntity {
-    std::string fingerprint;
-    std::string fqn;
-    bool seen = false;  // staged by the running sync
-  };
   enum class StageState { unchanged = 0, changed = 1, added = 2 };
-  std::unordered_map<std::string, LiveEntity> m_live;
+  // The source's live fingerprints as begin_stage read them.
+  LiveIndex m_live;
+  bool m_live_usable = false;
   std::string m_live_source;
   std::int64_t m_live_seq = -1;
+  std::int64_t m_unstaged = 0;  // unchanged entities seen but not staged
 };
 
 }  // namespace
