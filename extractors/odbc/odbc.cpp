@@ -93,9 +93,10 @@ std::vector<Diagnostic> diagnostics_of(SQLSMALLINT type, SQLHANDLE handle) {
                          static_cast<SQLSMALLINT>(message.size()), &length);
     }
     if (!SQL_SUCCEEDED(rc)) break;
-    std::string text(reinterpret_cast<const char*>(message.data()),
-                     std::min<std::size_t>(static_cast<std::size_t>(std::max<SQLSMALLINT>(length, 0)),
-                                           message.size() - 1));
+    std::string text(
+        reinterpret_cast<const char*>(message.data()),
+        std::min<std::size_t>(static_cast<std::size_t>(std::max<SQLSMALLINT>(length, 0)),
+                              message.size() - 1));
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     std::replace(text.begin(), text.end(), '\n', ' ');
     out.push_back({std::string(reinterpret_cast<const char*>(state)), native,
@@ -105,7 +106,8 @@ std::vector<Diagnostic> diagnostics_of(SQLSMALLINT type, SQLHANDLE handle) {
 }
 
 std::string describe(std::string_view operation, const std::vector<Diagnostic>& diagnostics) {
-  if (diagnostics.empty()) return fmt::format("{} failed (the driver gave no diagnostic)", operation);
+  if (diagnostics.empty())
+    return fmt::format("{} failed (the driver gave no diagnostic)", operation);
   std::string out = fmt::format("{} failed:", operation);
   for (std::size_t i = 0; i < diagnostics.size(); ++i) {
     const Diagnostic& d = diagnostics[i];
@@ -293,9 +295,9 @@ std::vector<std::string> Environment::drivers() const {
     SQLCHAR attributes[4096];
     SQLSMALLINT description_length = 0;
     SQLSMALLINT attributes_length = 0;
-    SQLRETURN rc = SQLDrivers(m_env, direction, description, sizeof(description),
-                              &description_length, attributes, sizeof(attributes),
-                              &attributes_length);
+    SQLRETURN rc =
+        SQLDrivers(m_env, direction, description, sizeof(description), &description_length,
+                   attributes, sizeof(attributes), &attributes_length);
     if (rc == SQL_NO_DATA) break;
     if (!SQL_SUCCEEDED(rc))
       throw OdbcError(core::ExitCode::connection, "list the ODBC drivers (SQLDrivers)",
@@ -412,8 +414,8 @@ Connection::Connection(const ConnectOptions& options, const core::CancelToken* c
         SQLSetConnectAttr(m_dbc, SQL_ATTR_TXN_ISOLATION, reinterpret_cast<SQLPOINTER>(level), 0));
   }
   SQLUINTEGER extensions = 0;
-  if (SQL_SUCCEEDED(SQLGetInfo(m_dbc, SQL_GETDATA_EXTENSIONS, &extensions, sizeof(extensions),
-                               nullptr)))
+  if (SQL_SUCCEEDED(
+          SQLGetInfo(m_dbc, SQL_GETDATA_EXTENSIONS, &extensions, sizeof(extensions), nullptr)))
     m_getdata_extensions = extensions;
   if (options.trust_declared_sizes) {
     m_trust_declared_sizes = *options.trust_declared_sizes;
@@ -462,8 +464,8 @@ void Connection::throw_if_cancelled() const {
 std::string Connection::info_string(SQLUSMALLINT info) const {
   std::vector<char> buffer(512);
   SQLSMALLINT length = 0;
-  SQLRETURN rc = SQLGetInfo(m_dbc, info, buffer.data(), static_cast<SQLSMALLINT>(buffer.size()),
-                            &length);
+  SQLRETURN rc =
+      SQLGetInfo(m_dbc, info, buffer.data(), static_cast<SQLSMALLINT>(buffer.size()), &length);
   if (SQL_SUCCEEDED(rc) && static_cast<std::size_t>(length) >= buffer.size()) {
     buffer.resize(static_cast<std::size_t>(length) + 1);
     rc = SQLGetInfo(m_dbc, info, buffer.data(), static_cast<SQLSMALLINT>(buffer.size()), &length);
@@ -471,8 +473,8 @@ std::string Connection::info_string(SQLUSMALLINT info) const {
   if (!SQL_SUCCEEDED(rc))
     throw OdbcError(core::ExitCode::runtime, fmt::format("SQLGetInfo({})", info),
                     diagnostics_of(SQL_HANDLE_DBC, m_dbc));
-  return std::string(buffer.data(), std::min<std::size_t>(static_cast<std::size_t>(length),
-                                                          buffer.size() - 1));
+  return std::string(buffer.data(),
+                     std::min<std::size_t>(static_cast<std::size_t>(length), buffer.size() - 1));
 }
 
 SQLUINTEGER Connection::info_uint(SQLUSMALLINT info) const {
@@ -545,8 +547,8 @@ void Statement::execute(const std::string& sql, const std::vector<Param>& params
                             &m_param_integers[i], 0, nullptr);
     } else {
       m_param_indicators[i] = SQL_NULL_DATA;
-      rc = SQLBindParameter(m_stmt, number, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR, 1, 0,
-                            nullptr, 0, &m_param_indicators[i]);
+      rc = SQLBindParameter(m_stmt, number, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR, 1, 0, nullptr,
+                            0, &m_param_indicators[i]);
     }
     check(rc, fmt::format("bind parameter {}", number));
   }
@@ -596,8 +598,8 @@ void Statement::foreign_keys(const std::optional<std::string>& catalog,
   close();
   m_connection.throw_if_cancelled();
   Arg c(catalog), s(schema), t(table);
-  check(SQLForeignKeys(m_stmt, nullptr, 0, nullptr, 0, nullptr, 0, c.ptr, c.length, s.ptr,
-                       s.length, t.ptr, t.length),
+  check(SQLForeignKeys(m_stmt, nullptr, 0, nullptr, 0, nullptr, 0, c.ptr, c.length, s.ptr, s.length,
+                       t.ptr, t.length),
         "SQLForeignKeys");
   prepare_result("SQLForeignKeys");
 }
@@ -620,8 +622,7 @@ void Statement::procedures(const std::optional<std::string>& catalog,
   close();
   m_connection.throw_if_cancelled();
   Arg c(catalog), s(schema), p(procedure);
-  check(SQLProcedures(m_stmt, c.ptr, c.length, s.ptr, s.length, p.ptr, p.length),
-        "SQLProcedures");
+  check(SQLProcedures(m_stmt, c.ptr, c.length, s.ptr, s.length, p.ptr, p.length), "SQLProcedures");
   prepare_result("SQLProcedures");
 }
 
@@ -766,9 +767,9 @@ void Statement::decode_row(std::size_t index) {
 
 void Statement::read_long(std::size_t index, std::size_t column, bool bound) {
   if (m_rowset > 1 && m_positioned != index + 1) {
-    check(SQLSetPos(m_stmt, static_cast<SQLSETPOSIROW>(index + 1), SQL_POSITION,
-                    SQL_LOCK_NO_CHANGE),
-          m_operation + ": position in the block for SQLGetData");
+    check(
+        SQLSetPos(m_stmt, static_cast<SQLSETPOSIROW>(index + 1), SQL_POSITION, SQL_LOCK_NO_CHANGE),
+        m_operation + ": position in the block for SQLGetData");
     m_positioned = index + 1;
   }
   Row::Cell& cell = m_row.m_cells[column];

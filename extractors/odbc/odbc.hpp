@@ -220,7 +220,7 @@ class Statement {
   std::vector<SQLUSMALLINT> m_row_status;
   SQLULEN m_rows_fetched = 0;
   std::size_t m_rowset = 1;
-  std::size_t m_position = 0;  // next row in the block
+  std::size_t m_position = 0;    // next row in the block
   std::size_t m_positioned = 0;  // 1-based row SQLSetPos last moved to, 0: none
   bool m_open = false;
   bool m_done = false;

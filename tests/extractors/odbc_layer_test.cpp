@@ -22,8 +22,8 @@ namespace connctl::testing::odbc {
 namespace {
 
 using extractors::odbc::ConnectAttribute;
-using extractors::odbc::ConnectOptions;
 using extractors::odbc::Connection;
+using extractors::odbc::ConnectOptions;
 using extractors::odbc::OdbcError;
 using extractors::odbc::Row;
 using extractors::odbc::Statement;
@@ -59,7 +59,8 @@ TEST(OdbcConnectionString, BraceQuotesValuesThatNeedIt) {
   ConnectOptions o;
   o.driver = "PostgreSQL Unicode";
   o.attributes = {{"UID", "me", false}, {"PWD", "p;w}d", true}};
-  EXPECT_EQ(extractors::odbc::connection_string(o), "DRIVER={PostgreSQL Unicode};UID=me;PWD={p;w}}d}");
+  EXPECT_EQ(extractors::odbc::connection_string(o),
+            "DRIVER={PostgreSQL Unicode};UID=me;PWD={p;w}}d}");
 }
 
 TEST(OdbcConnectionString, ScrubsPasswordsInText) {
@@ -76,7 +77,8 @@ class OdbcSqliteTest : public ::testing::Test {
     m_options = sqlite_options(m_dir / "layer.db");
     Connection conn(m_options);
     Statement st = conn.statement();
-    st.execute(R"(CREATE TABLE "größe" ("naïve_列" TEXT PRIMARY KEY, n INTEGER, note VARCHAR(10)))");
+    st.execute(
+        R"(CREATE TABLE "größe" ("naïve_列" TEXT PRIMARY KEY, n INTEGER, note VARCHAR(10)))");
     st.execute(R"(CREATE TABLE child (id INTEGER PRIMARY KEY,
                   parent TEXT REFERENCES "größe"("naïve_列")))");
     st.execute("CREATE INDEX child_parent ON child(parent)");
@@ -175,8 +177,8 @@ TEST_F(OdbcSqliteTest, CatalogFunctionsSeeTablesColumnsKeysAndIndexes) {
   std::set<std::string> columns;
   st.columns(std::nullopt, std::nullopt, std::string("%"), std::string("%"));
   st.for_each([&](const Row& row) { columns.insert(row.str(2) + "." + row.str(3)); });
-  EXPECT_EQ(columns, (std::set<std::string>{"child.id", "child.parent", "größe.naïve_列",
-                                            "größe.n", "größe.note"}));
+  EXPECT_EQ(columns, (std::set<std::string>{"child.id", "child.parent", "größe.naïve_列", "größe.n",
+                                            "größe.note"}));
 
   st.primary_keys(std::nullopt, std::nullopt, "größe");
   std::vector<std::string> pk;
@@ -185,7 +187,8 @@ TEST_F(OdbcSqliteTest, CatalogFunctionsSeeTablesColumnsKeysAndIndexes) {
 
   st.foreign_keys(std::nullopt, std::nullopt, "child");
   std::vector<std::string> fk;
-  st.for_each([&](const Row& row) { fk.push_back(row.str(2) + "." + row.str(3) + "<-" + row.str(7)); });
+  st.for_each(
+      [&](const Row& row) { fk.push_back(row.str(2) + "." + row.str(3) + "<-" + row.str(7)); });
   EXPECT_EQ(fk, (std::vector<std::string>{"größe.naïve_列<-parent"}));
 
   st.statistics(std::nullopt, std::nullopt, "child");
