@@ -9,6 +9,7 @@
 #include <climits>
 #include <mutex>
 
+#include "catalog/live_index.hpp"
 #include "catalog/migrations/postgres_migrations.hpp"
 #include "catalog/pg_session.hpp"
 #include "core/clock.hpp"
@@ -168,7 +169,7 @@ class PostgresStore final : public CatalogStore {
     m_session.exec_script(
         "CREATE TEMP TABLE IF NOT EXISTS stage_entities (n BIGINT GENERATED ALWAYS AS IDENTITY, "
         "id TEXT NOT NULL, kind TEXT NOT NULL, fqn TEXT NOT NULL, fingerprint TEXT NOT NULL, "
-        "body TEXT NOT NULL, observations TEXT);"
+        "body TEXT, observations TEXT, state SMALLINT NOT NULL);"
         "CREATE TEMP TABLE IF NOT EXISTS stage_edges (n BIGINT GENERATED ALWAYS AS IDENTITY, "
         "from_fqn TEXT NOT NULL, to_fqn TEXT NOT NULL, kind TEXT NOT NULL, columns TEXT NOT "
         "NULL)");
@@ -213,14 +214,67 @@ class PostgresStore final : public CatalogStore {
     release_run(run);
   }
 
+  void begin_stage(std::string_view source) override {
+    // As in the SQLite store: the source's live fingerprints, read once, so
+    // that unchanged entities are not staged and, unless another sync of the
+    // source commits first, changes and removals are known without comparing.
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    m_live.clear();
+    m_live_usable = true;
+    m_live_source = source;
+    m_unstaged = 0;
+    m_live_seq = committed_seq(source);
+    auto r = m_session.exec(
+        "SELECT e.id, v.fingerprint FROM entities e JOIN versions v ON v.entity = e.id AND "
+        "v.valid_to_run IS NULL WHERE e.source = $1",
+        {std::string(source)});
+    m_live.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      auto id = Hex128::parse(PQgetvalue(r.get(), i, 0));
+      auto fingerprint = Hex128::parse(PQgetvalue(r.get(), i, 1));
+      if (!id || !fingerprint) {
+        m_live_usable = false;
+        continue;
+      }
+      m_live.insert(*id, *fingerprint);
+    }
+  }
+
   void stage_entity(const schema::Entity& entity) override {
     std::lock_guard lock(m_mutex);
+    StageState state = StageState::added;
+    const auto id = Hex128::parse(entity.id);
+    const auto fingerprint = Hex128::parse(entity.fingerprint);
+    if (id && fingerprint) {
+      switch (m_live.see(*id, *fingerprint)) {
+        case LiveIndex::Match::absent:
+          state = StageState::added;
+          break;
+        case LiveIndex::Match::same:
+          state = StageState::unchanged;
+          break;
+        case LiveIndex::Match::different:
+          state = StageState::changed;
+          break;
+      }
+    } else {
+      m_live_usable = false;
+    }
+    if (state == StageState::unchanged && entity.observations.empty()) {
+      ++m_unstaged;
+      return;
+    }
     begin_staging(Stage::entities);
     Param observations;
     if (!entity.observations.empty())
       observations = schema::to_canonical_json(schema::Value(entity.observations));
+    // A NULL body is the body of the version with this fingerprint.
+    Param body;
+    if (state != StageState::unchanged) body = schema::canonical_body_json(entity);
     m_session.copy_row({entity.id, std::string(schema::to_string(entity.kind)), entity.fqn,
-                        entity.fingerprint, schema::canonical_body_json(entity), observations});
+                        entity.fingerprint, body, observations,
+                        num(static_cast<std::int64_t>(state))});
   }
 
   void stage_edge(const schema::LineageEdge& edge) override {
@@ -246,31 +300,69 @@ class PostgresStore final : public CatalogStore {
       // The last staged row of an id wins, as INSERT OR REPLACE does in SQLite.
       m_session.exec_script(
           "CREATE TEMP TABLE apply_entities ON COMMIT DROP AS SELECT DISTINCT ON (id) id, kind, "
-          "fqn, fingerprint, body, observations FROM stage_entities ORDER BY id, n DESC;"
+          "fqn, fingerprint, body, observations, state FROM stage_entities ORDER BY id, n DESC;"
           "ALTER TABLE apply_entities ADD PRIMARY KEY (id);"
           "ANALYZE apply_entities;"
           "CREATE TEMP TABLE apply_edges ON COMMIT DROP AS SELECT DISTINCT ON (from_fqn, to_fqn, "
           "kind) from_fqn, to_fqn, kind, columns FROM stage_edges ORDER BY from_fqn, to_fqn, "
           "kind, n DESC;"
           "ANALYZE apply_edges;"
-          "CREATE TEMP TABLE apply_changed ON COMMIT DROP AS SELECT s.id FROM apply_entities s "
-          "JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
-          "WHERE v.fingerprint <> s.fingerprint;"
           "CREATE TEMP TABLE apply_removed (id TEXT PRIMARY KEY) ON COMMIT DROP");
+      // What begin_stage saw still holds unless another sync of this source
+      // committed since; then compare with the live versions as they are now.
+      const bool live_unchanged =
+          m_live_usable && m_live_source == source && committed_seq(source) == m_live_seq;
+      if (live_unchanged) {
+        m_session.exec_script(fmt::format(
+            "CREATE TEMP TABLE apply_changed ON COMMIT DROP AS SELECT id FROM apply_entities "
+            "WHERE state = {};"
+            "CREATE TEMP TABLE apply_added ON COMMIT DROP AS SELECT id FROM apply_entities "
+            "WHERE state = {}",
+            static_cast<int>(StageState::changed), static_cast<int>(StageState::added)));
+      } else {
+        stage_unstaged();
+        m_session.exec_script(
+            "CREATE TEMP TABLE apply_changed ON COMMIT DROP AS SELECT s.id FROM apply_entities s "
+            "JOIN versions v ON v.entity = s.id AND v.valid_to_run IS NULL "
+            "WHERE v.fingerprint <> s.fingerprint;"
+            "CREATE TEMP TABLE apply_added ON COMMIT DROP AS SELECT s.id FROM apply_entities s "
+            "WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.entity = s.id AND "
+            "v.valid_to_run IS NULL)");
+      }
+      m_session.exec_script("ANALYZE apply_changed; ANALYZE apply_added");
       counts.changed = std::stoll(*m_session.value("SELECT count(*) FROM apply_changed"));
-      counts.added = std::stoll(
-          *m_session.value("SELECT count(*) FROM apply_entities s WHERE NOT EXISTS (SELECT 1 "
-                           "FROM versions v WHERE v.entity = s.id AND v.valid_to_run IS NULL)"));
+      counts.added = std::stoll(*m_session.value("SELECT count(*) FROM apply_added"));
       const std::int64_t staged =
-          std::stoll(*m_session.value("SELECT count(*) FROM apply_entities"));
+          std::stoll(*m_session.value("SELECT count(*) FROM apply_entities")) +
+          (live_unchanged ? m_unstaged : 0);
       counts.unchanged = staged - counts.added - counts.changed;
 
-      const std::int64_t live = std::stoll(
-          *m_session.value("SELECT count(*) FROM entities e JOIN versions v ON v.entity = e.id "
-                           "AND v.valid_to_run IS NULL WHERE e.source = $1",
-                           {source}));
+      std::int64_t live = 0;
       std::vector<std::string> removals;
-      {
+      if (live_unchanged) {
+        live = static_cast<std::int64_t>(m_live.size());
+        Params unseen;
+        m_live.each([&](const Hex128& id, bool seen) {
+          if (!seen) unseen.push_back(to_hex(id));
+        });
+        if (!unseen.empty()) {
+          m_session.exec_script("CREATE TEMP TABLE apply_unseen (id TEXT) ON COMMIT DROP");
+          m_session.begin_copy("apply_unseen (id)");
+          for (const auto& id : unseen) m_session.copy_row({id});
+          m_session.end_copy();
+          auto r = m_session.exec(
+              "SELECT e.id, e.fqn FROM apply_unseen u JOIN entities e ON e.id = u.id ORDER BY "
+              "e.id COLLATE \"C\"");
+          for (int i = 0; i < r.rows(); ++i) {
+            if (policy.removable && policy.removable(r.text(i, 1)))
+              removals.push_back(r.text(i, 0));
+          }
+        }
+      } else {
+        live = std::stoll(
+            *m_session.value("SELECT count(*) FROM entities e JOIN versions v ON v.entity = e.id "
+                             "AND v.valid_to_run IS NULL WHERE e.source = $1",
+                             {source}));
         auto r = m_session.exec(
             "SELECT e.id, e.fqn FROM entities e JOIN versions v ON v.entity = e.id AND "
             "v.valid_to_run IS NULL WHERE e.source = $1 AND NOT EXISTS (SELECT 1 FROM "
@@ -295,14 +387,18 @@ class PostgresStore final : public CatalogStore {
           "apply_removed))",
           {run_text, seq});
       m_session.exec(
-          "INSERT INTO entities (id, source, kind, fqn, first_run) SELECT id, $1, kind, fqn, $2 "
-          "FROM apply_entities ON CONFLICT (id) DO NOTHING",
+          "INSERT INTO entities (id, source, kind, fqn, first_run) SELECT s.id, $1, s.kind, "
+          "s.fqn, $2 FROM apply_added a JOIN apply_entities s ON s.id = a.id ON CONFLICT (id) DO "
+          "NOTHING",
           {source, run_text});
+      // A body staged as NULL is the one of the version with the same
+      // fingerprint (which a concurrent sync may have closed since).
       m_session.exec(
           "INSERT INTO versions (entity, valid_from_run, valid_to_run, valid_from_seq, "
           "valid_to_seq, fingerprint, body) SELECT s.id, $1, NULL, $2, NULL, s.fingerprint, "
-          "s.body FROM apply_entities s WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE "
-          "v.entity = s.id AND v.valid_to_run IS NULL)",
+          "coalesce(s.body, (SELECT o.body FROM versions o WHERE o.entity = s.id AND "
+          "o.fingerprint = s.fingerprint LIMIT 1)) FROM (SELECT id FROM apply_changed UNION ALL "
+          "SELECT id FROM apply_added) n JOIN apply_entities s ON s.id = n.id",
           {run_text, seq});
       m_session.exec(
           "INSERT INTO observations (entity, run, body) SELECT id, $1, observations FROM "
@@ -315,10 +411,11 @@ class PostgresStore final : public CatalogStore {
           "SELECT id FROM apply_removed)");
       m_session.exec(
           "INSERT INTO entity_search (entity, doc) SELECT s.id, " +
-              search_doc_sql("s.fqn", "s.body") +
-              " FROM apply_entities s JOIN versions v ON v.entity = s.id AND v.valid_to_run IS "
-              "NULL AND v.valid_from_run = $1 ON CONFLICT (entity) DO UPDATE SET doc = "
-              "EXCLUDED.doc",
+              search_doc_sql("s.fqn", "v.body") +
+              " FROM (SELECT id FROM apply_changed UNION ALL SELECT id FROM apply_added) n JOIN "
+              "apply_entities s ON s.id = n.id JOIN versions v ON v.entity = s.id AND "
+              "v.valid_to_run IS NULL AND v.valid_from_run = $1 ON CONFLICT (entity) DO UPDATE "
+              "SET doc = EXCLUDED.doc",
           {run_text});
 
       if (policy.lineage) apply_edges(source, run_text, seq, policy);
@@ -699,7 +796,8 @@ class PostgresStore final : public CatalogStore {
     if (m_stage == stage) return;
     end_staging();
     m_session.begin_copy(stage == Stage::entities
-                             ? "stage_entities (id, kind, fqn, fingerprint, body, observations)"
+                             ? "stage_entities (id, kind, fqn, fingerprint, body, observations, "
+                               "state)"
                              : "stage_edges (from_fqn, to_fqn, kind, columns)");
     m_stage = stage;
   }
@@ -708,7 +806,41 @@ class PostgresStore final : public CatalogStore {
     m_stage = Stage::none;
     m_session.end_copy();
   }
-  void clear_stage() { m_session.exec_script("TRUNCATE stage_entities, stage_edges"); }
+  void clear_stage() {
+    m_live.clear();
+    m_live_source.clear();
+    m_unstaged = 0;
+    m_session.exec_script("TRUNCATE stage_entities, stage_edges");
+  }
+
+  // The commit sequence of the source's newest run that wrote state (0 if none).
+  std::int64_t committed_seq(std::string_view source) {
+    return std::stoll(m_session
+                          .value("SELECT coalesce(max(seq), 0) FROM runs WHERE source = $1",
+                                 {std::string(source)})
+                          .value_or("0"));
+  }
+
+  // The unchanged entities stage_entity kept only in the live index, as rows
+  // of apply_entities, for the comparison that a concurrent commit calls for.
+  void stage_unstaged() {
+    m_session.exec_script("CREATE TEMP TABLE apply_seen (id TEXT PRIMARY KEY) ON COMMIT DROP");
+    m_session.begin_copy("apply_seen (id)");
+    m_live.each([&](const Hex128& id, bool seen) {
+      if (seen) m_session.copy_row({to_hex(id)});
+    });
+    m_session.end_copy();
+    // Seen with the live fingerprint of begin_stage, unless staged as changed.
+    m_session.exec(
+        fmt::format(
+            "INSERT INTO apply_entities (id, kind, fqn, fingerprint, body, observations, state) "
+            "SELECT e.id, e.kind, e.fqn, v.fingerprint, NULL, NULL, {} FROM apply_seen t JOIN "
+            "entities e ON e.id = t.id JOIN versions v ON v.entity = e.id AND v.valid_from_seq <= "
+            "$1 "
+            "AND (v.valid_to_seq IS NULL OR v.valid_to_seq > $1) ON CONFLICT (id) DO NOTHING",
+            static_cast<int>(StageState::unchanged)),
+        {num(m_live_seq)});
+  }
 
   void apply_edges(const std::string& source, const std::string& run, const std::string& seq,
                    const ApplyPolicy& policy) {
@@ -757,6 +889,12 @@ class PostgresStore final : public CatalogStore {
   std::string m_host;
   std::mutex m_mutex;
   Stage m_stage = Stage::none;
+  enum class StageState { unchanged = 0, changed = 1, added = 2 };
+  LiveIndex m_live;  // the source's live fingerprints as begin_stage read them
+  bool m_live_usable = false;
+  std::string m_live_source;
+  std::int64_t m_live_seq = -1;
+  std::int64_t m_unstaged = 0;  // unchanged entities seen but not staged
 };
 
 // A password as written in a URL and as libpq decodes it: both are secrets.
