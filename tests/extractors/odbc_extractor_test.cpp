@@ -1,6 +1,6 @@
 // The generic `odbc` extractor against real drivers: the same database read
-// natively (postgres, sqlite extractors) and through ODBC (psqlodbc,
-// sqliteodbc) agrees on every object and attribute that
+// natively (postgres, sqlite, mysql extractors) and through ODBC (psqlodbc,
+// sqliteodbc, MariaDB Connector/ODBC) agrees on every object and attribute that
 // tests/data/odbc/agreement.txt lists; plus configuration and failure cases.
 
 #include <gtest/gtest.h>
@@ -19,6 +19,7 @@
 #include "extractors/extractor.hpp"
 #include "extractors/registry.hpp"
 #include "schema/fqn.hpp"
+#include "support/mariadb_server.hpp"
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
@@ -324,6 +325,32 @@ TEST(OdbcPostgresAgreement, WrongPasswordFailsAuthenticateWithoutThePassword) {
       EXPECT_EQ(step.error.find(password), std::string::npos) << step.error;
     }
   }
+}
+
+// ---------------------------------------------------------------- MariaDB
+
+TEST(OdbcMariadbAgreement, NativeAndOdbcAgree) {
+  MariadbServer& server = MariadbServer::instance();
+  Extraction native = extract(spec("mysql",
+                                   {{"host", std::string("127.0.0.1")},
+                                    {"port", std::int64_t{server.port()}},
+                                    {"user", std::string(MariadbServer::k_reader)},
+                                    {"password", std::string(MariadbServer::k_reader_password)},
+                                    {"database", std::string(MariadbServer::k_shop)}},
+                                   {"password"}));
+  Extraction odbc =
+      extract(spec("odbc",
+                   {{"driver", std::string("MariaDB Unicode")},
+                    {"server", std::string("127.0.0.1")},
+                    {"port", std::int64_t{server.port()}},
+                    {"database", std::string(MariadbServer::k_shop)},
+                    {"catalog", std::string(MariadbServer::k_shop)},
+                    {"uid", std::string(MariadbServer::k_reader)},
+                    {"pwd", std::string(MariadbServer::k_reader_password)},
+                    {"attributes", std::map<std::string, std::string>{{"CHARSET", "utf8mb4"}}}},
+                   {"pwd"}));
+  expect_agreement(native, odbc, "mysql");
+  for (const auto& w : odbc.sink.warnings) ADD_FAILURE() << w.object << ": " << w.message;
 }
 
 }  // namespace
