@@ -19,6 +19,7 @@
 #include "catalog/sync.hpp"
 #include "core/error.hpp"
 #include "extractors/source.hpp"
+#include "schema/fqn.hpp"
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
@@ -349,6 +350,58 @@ TEST_P(CatalogSyncTest, OverlappingSyncsOfOneSourceCommitInOrderWithoutOverlappi
   EXPECT_EQ(before->body, after->body);
   EXPECT_EQ(before->fingerprint, after->fingerprint);
   EXPECT_EQ(a_summary.run_id, after->valid_from_run);
+}
+
+// Entities handed to the sink directly: what the stores do with an id staged
+// twice and with observations of an entity whose body did not change.
+schema::Entity made_table(const std::string& comment, std::optional<std::int64_t> rows) {
+  schema::EntityBuilder b("made", schema::EntityKind::table, schema::Fqn::parse("made.main.t"));
+  b.set("comment", schema::Value(comment));
+  if (rows) b.observe("row_count", schema::Value(*rows));
+  return b.build();
+}
+
+SyncSummary sync_entities(CatalogStore& store, const std::vector<schema::Entity>& entities) {
+  SyncOptions options;
+  options.run.source = "made";
+  Sync sync(store, options);
+  for (const auto& e : entities) sync.on_entity(e);
+  return sync.commit({}, {});
+}
+
+TEST_P(CatalogSyncTest, AnIdStagedTwiceKeepsTheLastStagedRow) {
+  auto first =
+      sync_entities(*m_store, {made_table("one", std::nullopt), made_table("two", std::nullopt)});
+  EXPECT_EQ(1, first.counts.added);
+  auto live = m_store->entities_at("made", std::nullopt);
+  ASSERT_EQ(1u, live.size());
+  EXPECT_NE(std::string::npos, live[0].body.find("two"));
+  // Changed, then unchanged again within one run: the last row says unchanged.
+  auto second =
+      sync_entities(*m_store, {made_table("three", std::nullopt), made_table("two", std::nullopt)});
+  EXPECT_EQ(0, second.counts.changed);
+  EXPECT_EQ(1, second.counts.unchanged);
+  EXPECT_EQ(1, count("versions"));
+  // Unchanged, then changed: the last row says changed.
+  auto third =
+      sync_entities(*m_store, {made_table("two", std::nullopt), made_table("four", std::nullopt)});
+  EXPECT_EQ(1, third.counts.changed);
+  EXPECT_EQ(2, count("versions"));
+  EXPECT_TRUE(m_store->verify().empty());
+}
+
+TEST_P(CatalogSyncTest, ObservationsOfAnUnchangedEntityAreRecordedEveryRun) {
+  sync_entities(*m_store, {made_table("same", 5)});
+  auto second = sync_entities(*m_store, {made_table("same", 7)});
+  EXPECT_EQ(1, second.counts.unchanged);
+  EXPECT_EQ(1, count("versions"));
+  EXPECT_EQ(2, count("observations"));
+  std::vector<std::string> bodies;
+  m_store->export_rows([&](std::string_view table, const RawRow& row) {
+    if (table == "observations") bodies.push_back(row[2].value_or(""));
+  });
+  ASSERT_EQ(2u, bodies.size());
+  EXPECT_NE(std::string::npos, bodies[1].find('7')) << bodies[1];
 }
 
 TEST_P(CatalogSyncTest, SearchFindsLiveEntitiesByNameAndForgetsRemovedOnes) {
