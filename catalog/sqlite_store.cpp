@@ -203,8 +203,12 @@ class SqliteStore final : public CatalogStore {
     StageState state = StageState::added;
     const auto id = Hex128::parse(entity.id);
     const auto fingerprint = Hex128::parse(entity.fingerprint);
+    bool repeated = false;  // staged earlier in this run: its row must be replaced
     if (id && fingerprint) {
-      switch (m_live.see(*id, *fingerprint)) {
+      const auto seen_before = m_live.seen();
+      const auto match = m_live.see(*id, *fingerprint);
+      repeated = match != LiveIndex::Match::absent && m_live.seen() == seen_before;
+      switch (match) {
         case LiveIndex::Match::absent:
           state = StageState::added;
           break;
@@ -221,8 +225,15 @@ class SqliteStore final : public CatalogStore {
     // An unchanged entity without observations needs no row: the live index
     // remembers it was seen (the apply stages it only if it must compare).
     if (state == StageState::unchanged && entity.observations.empty()) {
-      ++m_unstaged;
-      return;
+      if (!repeated) {
+        ++m_unstaged;
+        return;
+      }
+      // Seen before in this run (rare): replace the row it was staged with, if any.
+      begin_staging();
+      SQLite::Statement staged(m_db, "SELECT 1 FROM temp.stage_entities WHERE id = ?");
+      staged.bind(1, entity.id);
+      if (!staged.executeStep()) return;
     }
     begin_staging();
     if (!m_stage_entity) {

@@ -387,6 +387,11 @@ TEST_P(CatalogSyncTest, AnIdStagedTwiceKeepsTheLastStagedRow) {
       sync_entities(*m_store, {made_table("two", std::nullopt), made_table("four", std::nullopt)});
   EXPECT_EQ(1, third.counts.changed);
   EXPECT_EQ(2, count("versions"));
+  // Unchanged twice: counted once.
+  auto fourth =
+      sync_entities(*m_store, {made_table("four", std::nullopt), made_table("four", std::nullopt)});
+  EXPECT_EQ(1, fourth.counts.unchanged);
+  EXPECT_EQ(0, fourth.counts.changed + fourth.counts.added);
   EXPECT_TRUE(m_store->verify().empty());
 }
 
