@@ -246,8 +246,12 @@ class PostgresStore final : public CatalogStore {
     StageState state = StageState::added;
     const auto id = Hex128::parse(entity.id);
     const auto fingerprint = Hex128::parse(entity.fingerprint);
+    bool repeated = false;
     if (id && fingerprint) {
-      switch (m_live.see(*id, *fingerprint)) {
+      const auto seen_before = m_live.seen();
+      const auto match = m_live.see(*id, *fingerprint);
+      repeated = match != LiveIndex::Match::absent && m_live.seen() == seen_before;
+      switch (match) {
         case LiveIndex::Match::absent:
           state = StageState::added;
           break;
@@ -261,7 +265,11 @@ class PostgresStore final : public CatalogStore {
     } else {
       m_live_usable = false;
     }
-    if (state == StageState::unchanged && entity.observations.empty()) {
+    // An id staged twice (rare): its last row must win, so it is staged even
+    // when unchanged, and apply compares in SQL, where held-back rows never
+    // displace a staged one.
+    if (repeated) m_live_usable = false;
+    if (state == StageState::unchanged && entity.observations.empty() && !repeated) {
       ++m_unstaged;
       return;
     }

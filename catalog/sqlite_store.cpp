@@ -203,7 +203,7 @@ class SqliteStore final : public CatalogStore {
     StageState state = StageState::added;
     const auto id = Hex128::parse(entity.id);
     const auto fingerprint = Hex128::parse(entity.fingerprint);
-    bool repeated = false;  // staged earlier in this run: its row must be replaced
+    bool repeated = false;
     if (id && fingerprint) {
       const auto seen_before = m_live.seen();
       const auto match = m_live.see(*id, *fingerprint);
@@ -224,16 +224,13 @@ class SqliteStore final : public CatalogStore {
     }
     // An unchanged entity without observations needs no row: the live index
     // remembers it was seen (the apply stages it only if it must compare).
-    if (state == StageState::unchanged && entity.observations.empty()) {
-      if (!repeated) {
-        ++m_unstaged;
-        return;
-      }
-      // Seen before in this run (rare): replace the row it was staged with, if any.
-      begin_staging();
-      SQLite::Statement staged(m_db, "SELECT 1 FROM temp.stage_entities WHERE id = ?");
-      staged.bind(1, entity.id);
-      if (!staged.executeStep()) return;
+    // An id staged twice (rare): its last row must win, so it is staged even
+    // when unchanged, and apply compares in SQL, where held-back rows never
+    // displace a staged one.
+    if (repeated) m_live_usable = false;
+    if (state == StageState::unchanged && entity.observations.empty() && !repeated) {
+      ++m_unstaged;
+      return;
     }
     begin_staging();
     if (!m_stage_entity) {

@@ -386,6 +386,7 @@ TEST_P(CatalogSyncTest, AnIdStagedTwiceKeepsTheLastStagedRow) {
   auto third =
       sync_entities(*m_store, {made_table("two", std::nullopt), made_table("four", std::nullopt)});
   EXPECT_EQ(1, third.counts.changed);
+  EXPECT_EQ(0, third.counts.unchanged);
   EXPECT_EQ(2, count("versions"));
   // Unchanged twice: counted once.
   auto fourth =
