@@ -78,7 +78,7 @@ std::int64_t parse_run_id(const std::string& run_id) {
 
 constexpr const char* k_run_columns =
     "id, source, job, trigger, scheduled_for, started_at, finished_at, status, added, changed, "
-    "removed, unchanged, error, host, pid";
+    "removed, unchanged, error, host, pid, signature";
 
 RunInfo read_run(const PgResult& r, int row) {
   RunInfo info;
@@ -97,6 +97,7 @@ RunInfo read_run(const PgResult& r, int row) {
   info.error = r.text(row, 12);
   info.host = r.text(row, 13);
   info.pid = r.integer(row, 14);
+  info.signature = r.opt(row, 15);
   return info;
 }
 
@@ -430,9 +431,36 @@ class PostgresStore final : public CatalogStore {
 
       m_session.exec(
           "UPDATE runs SET status = $1, finished_at = $2, error = $3, added = $4, changed = $5, "
-          "removed = $6, unchanged = $7, seq = $8 WHERE id = $9",
+          "removed = $6, unchanged = $7, seq = $8, signature = $9 WHERE id = $10",
           {std::string(to_string(status)), now_iso(), text_or_null(error), num(counts.added),
-           num(counts.changed), num(counts.removed), num(counts.unchanged), seq, run_text});
+           num(counts.changed), num(counts.removed), num(counts.unchanged), seq, policy.signature,
+           run_text});
+      tx.commit();
+    }
+    release_run(run);
+    clear_stage();
+    return counts;
+  }
+
+  ApplyCounts apply_unchanged(const std::string& run_id, const std::string& source,
+                              const std::string& signature) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    const std::int64_t run = parse_run_id(run_id);
+    ApplyCounts counts;
+    {
+      Transaction tx(m_session);
+      m_session.exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                     {num(k_store_locks), num(k_apply_key)});
+      const std::string seq = *m_session.value("SELECT coalesce(max(seq), 0) + 1 FROM runs");
+      counts.unchanged = std::stoll(
+          *m_session.value("SELECT count(*) FROM entities e JOIN versions v ON v.entity = e.id "
+                           "AND v.valid_to_run IS NULL WHERE e.source = $1",
+                           {source}));
+      m_session.exec(
+          "UPDATE runs SET status = 'succeeded', finished_at = $1, unchanged = $2, seq = $3, "
+          "signature = $4 WHERE id = $5",
+          {now_iso(), num(counts.unchanged), seq, signature, num(run)});
       tx.commit();
     }
     release_run(run);

@@ -62,7 +62,7 @@ std::optional<std::string> optional_text(const SQLite::Column& c) {
 
 constexpr const char* k_run_columns =
     "id, source, job, trigger, scheduled_for, started_at, finished_at, status, added, changed, "
-    "removed, unchanged, error, host, pid";
+    "removed, unchanged, error, host, pid, signature";
 
 RunInfo read_run(SQLite::Statement& q) {
   RunInfo r;
@@ -81,6 +81,7 @@ RunInfo read_run(SQLite::Statement& q) {
   r.error = column_text(q.getColumn(12));
   r.host = q.getColumn(13).getString();
   r.pid = q.getColumn(14).getInt64();
+  r.signature = optional_text(q.getColumn(15));
   return r;
 }
 
@@ -417,7 +418,8 @@ class SqliteStore final : public CatalogStore {
 
       SQLite::Statement fin(m_db,
                             "UPDATE runs SET status = ?, finished_at = ?, error = ?, added = ?, "
-                            "changed = ?, removed = ?, unchanged = ?, seq = ? WHERE id = ?");
+                            "changed = ?, removed = ?, unchanged = ?, seq = ?, signature = ? "
+                            "WHERE id = ?");
       fin.bind(1, std::string(to_string(status)));
       fin.bind(2, now_iso());
       if (error.empty()) {
@@ -430,7 +432,42 @@ class SqliteStore final : public CatalogStore {
       fin.bind(6, counts.removed);
       fin.bind(7, counts.unchanged);
       fin.bind(8, seq);
-      fin.bind(9, run);
+      if (policy.signature) {
+        fin.bind(9, *policy.signature);
+      } else {
+        fin.bind(9);
+      }
+      fin.bind(10, run);
+      fin.exec();
+      tx.commit();
+    }
+    clear_stage();
+    return counts;
+  }
+
+  ApplyCounts apply_unchanged(const std::string& run_id, const std::string& source,
+                              const std::string& signature) override {
+    end_staging();
+    const std::int64_t run = parse_run_id(run_id);
+    ApplyCounts counts;
+    {
+      SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+      const std::int64_t seq =
+          m_db.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM runs").getInt64();
+      SQLite::Statement live(m_db,
+                             "SELECT count(*) FROM entities e JOIN versions v ON v.entity = e.id "
+                             "AND v.valid_to_run IS NULL WHERE e.source = ?");
+      live.bind(1, source);
+      live.executeStep();
+      counts.unchanged = live.getColumn(0).getInt64();
+      SQLite::Statement fin(m_db,
+                            "UPDATE runs SET status = 'succeeded', finished_at = ?, unchanged = ?, "
+                            "seq = ?, signature = ? WHERE id = ?");
+      fin.bind(1, now_iso());
+      fin.bind(2, counts.unchanged);
+      fin.bind(3, seq);
+      fin.bind(4, signature);
+      fin.bind(5, run);
       fin.exec();
       tx.commit();
     }

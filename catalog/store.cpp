@@ -41,7 +41,7 @@ const std::vector<CatalogTable>& catalog_tables() {
   static const std::vector<CatalogTable> k_tables = {
       {"runs",
        {"id", "source", "job", "trigger", "scheduled_for", "started_at", "finished_at", "status",
-        "added", "changed", "removed", "unchanged", "error", "host", "pid", "seq"}},
+        "added", "changed", "removed", "unchanged", "error", "host", "pid", "seq", "signature"}},
       {"entities", {"id", "source", "kind", "fqn", "first_run"}},
       {"versions",
        {"entity", "valid_from_run", "valid_to_run", "valid_from_seq", "valid_to_seq", "fingerprint",

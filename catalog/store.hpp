@@ -47,6 +47,9 @@ struct RunInfo {
   std::string error;
   std::string host;
   std::int64_t pid = 0;
+  // The source's change signature the run extracted under (see
+  // Extractor::change_signature), when the source has one.
+  std::optional<std::string> signature;
 };
 
 struct RunQuery {
@@ -73,6 +76,8 @@ struct ApplyPolicy {
   // Called with the number of removals and of live entities before anything
   // is written; throwing aborts the transaction (the mass-delete guard).
   std::function<void(std::int64_t removals, std::int64_t live)> check_removals;
+  // Recorded with the run: the change signature read before extracting.
+  std::optional<std::string> signature;
 };
 
 // One entity as the catalog holds it at some point in time.
@@ -133,6 +138,13 @@ class CatalogStore {
   // differences and the run's final row in one transaction. Clears the stage.
   virtual ApplyCounts apply(const std::string& run_id, const std::string& source, RunStatus status,
                             const std::string& error, const ApplyPolicy& policy) = 0;
+
+  // Records a run that found its source unchanged by signature (the newest
+  // committed run of `source` has the same one): it commits like a run that
+  // saw every entity unchanged (a `seq`, unchanged = the live entities), and
+  // writes nothing else.
+  virtual ApplyCounts apply_unchanged(const std::string& run_id, const std::string& source,
+                                      const std::string& signature) = 0;
 
   // Runs newest first.
   virtual std::vector<RunInfo> runs(const RunQuery& query) = 0;

@@ -81,6 +81,7 @@ SyncSummary Sync::commit(const std::vector<schema::ContainerStatus>& completenes
 
   ApplyPolicy policy;
   policy.lineage = m_options.lineage;
+  policy.signature = m_signature;
   policy.removable = [&](std::string_view fqn) {
     return removable(std::string(fqn), completeness, m_warnings, in_scope);
   };
@@ -108,6 +109,28 @@ SyncSummary Sync::commit(const std::vector<schema::ContainerStatus>& completenes
     abandon(RunStatus::failed, e.what());
     core::throw_runtime(
         fmt::format("sync of source '{}' failed writing the catalog: {}", source, e.what()));
+  }
+}
+
+bool Sync::use_signature(const std::string& signature) {
+  m_signature = signature;
+  auto last = m_store.last_committed_run(m_options.run.source, std::nullopt);
+  return last && last->status == RunStatus::succeeded && last->signature == signature;
+}
+
+SyncSummary Sync::commit_unchanged() {
+  if (!m_signature) core::throw_runtime("commit_unchanged without a signature");
+  try {
+    ApplyCounts counts = m_store.apply_unchanged(m_run_id, m_options.run.source, *m_signature);
+    m_done = true;
+    return summary(RunStatus::succeeded, counts, {});
+  } catch (const core::Error& e) {
+    abandon(RunStatus::failed, e.what());
+    throw;
+  } catch (const std::exception& e) {
+    abandon(RunStatus::failed, e.what());
+    core::throw_runtime(fmt::format("sync of source '{}' failed writing the catalog: {}",
+                                    m_options.run.source, e.what()));
   }
 }
 

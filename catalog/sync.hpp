@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,13 @@ class Sync final : public schema::EntitySink {
   // Records a run that writes nothing (failed or interrupted).
   SyncSummary abandon(RunStatus status, const std::string& error);
 
+  // The source's change signature, read before extracting (and recorded
+  // with the run). Returns whether the source's newest committed run
+  // succeeded under the same signature: then nothing need be extracted, and
+  // commit_unchanged() records this run as finding everything unchanged.
+  bool use_signature(const std::string& signature);
+  SyncSummary commit_unchanged();
+
  private:
   SyncSummary summary(RunStatus status, const ApplyCounts& counts, std::string error) const;
 
@@ -72,6 +80,7 @@ class Sync final : public schema::EntitySink {
   SyncOptions m_options;
   std::string m_run_id;
   std::vector<schema::Warning> m_warnings;
+  std::optional<std::string> m_signature;
   std::chrono::steady_clock::time_point m_started;
   bool m_done = false;
 };

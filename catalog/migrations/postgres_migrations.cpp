@@ -84,10 +84,16 @@ CREATE TABLE entity_search (
 CREATE INDEX entity_search_doc ON entity_search USING GIN (doc);
 )sql";
 
+// Version 2: the change signature a run extracted under, so that the next
+// sync of an unchanged source need not extract it.
+constexpr std::string_view k_v2 = R"sql(
+ALTER TABLE runs ADD COLUMN signature TEXT;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& postgres_migrations() {
-  static const std::vector<Migration> k_all = {{1, k_v1}};
+  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}};
   return k_all;
 }
 

@@ -114,10 +114,16 @@ CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
 CREATE INDEX runs_by_job ON runs (job, scheduled_for) WHERE job IS NOT NULL;
 )sql";
 
+// Version 4: the change signature a run extracted under, so that the next
+// sync of an unchanged source need not extract it.
+constexpr std::string_view k_v4 = R"sql(
+ALTER TABLE runs ADD COLUMN signature TEXT;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& sqlite_migrations() {
-  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3}};
+  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}};
   return k_all;
 }
 
