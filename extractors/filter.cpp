@@ -97,6 +97,13 @@ void Filter::exclude(std::string_view pattern) {
   m_excludes.push_back(compile(pattern));
 }
 
+std::string Filter::describe() const {
+  std::string out;
+  for (const auto& p : m_includes) out += "include:" + p->text + "\n";
+  for (const auto& p : m_excludes) out += "exclude:" + p->text + "\n";
+  return out;
+}
+
 bool Filter::empty() const {
   return m_includes.empty() && m_excludes.empty();
 }

@@ -29,6 +29,10 @@ class Filter {
 
   bool empty() const;
 
+  // The patterns as text ("include:…" and "exclude:…" lines, in the order
+  // given): what a run's scope was, for comparing one run's with another's.
+  std::string describe() const;
+
   // Whether an object at this path (components below the source) is in scope:
   // it matches some include (or there are none) and no exclude.
   bool matches(const std::vector<std::string>& path) const;

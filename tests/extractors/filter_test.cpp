@@ -15,6 +15,17 @@ TEST(Filter, EmptyFilterMatchesEverything) {
   EXPECT_TRUE(f.may_contain({"main"}));
 }
 
+TEST(Filter, DescribeListsThePatternsSoThatTwoScopesCanBeCompared) {
+  Filter a;
+  EXPECT_EQ("", a.describe());
+  a.include("main.*");
+  a.exclude("main.tmp_*");
+  EXPECT_EQ("include:main.*\nexclude:main.tmp_*\n", a.describe());
+  Filter b;
+  b.include("main.*");
+  EXPECT_NE(a.describe(), b.describe());
+}
+
 TEST(Filter, GlobStarStaysInsideOneComponent) {
   Filter f;
   f.include("main.order*");
