@@ -127,4 +127,93 @@ inline std::string to_hex(const Hex128& value) {
   return out;
 }
 
+// How a staged entity compares with the live state begin() read.
+enum class StageState { unchanged = 0, changed = 1, added = 2 };
+
+// What both stores keep around a LiveIndex while a sync stages: the source
+// and commit sequence it was read at, whether it can be trusted at apply, and
+// how many unchanged entities were held back from the stage.
+class LiveStage {
+ public:
+  struct Decision {
+    StageState state = StageState::added;
+    bool stage = true;  // false: unchanged and held back (the index remembers it)
+  };
+
+  void begin(std::string_view source, std::int64_t seq) {
+    m_index.clear();
+    m_source = source;
+    m_seq = seq;
+    m_usable = true;
+    m_unstaged = 0;
+  }
+  void reserve(std::size_t n) { m_index.reserve(n); }
+  // One live row as the store reads it.
+  void add_live(std::string_view id, std::string_view fingerprint) {
+    auto i = Hex128::parse(id);
+    auto f = Hex128::parse(fingerprint);
+    if (!i || !f) {
+      m_usable = false;  // not an id this connctl writes: compare in SQL
+      return;
+    }
+    m_index.insert(*i, *f);
+  }
+
+  Decision classify(std::string_view id, std::string_view fingerprint, bool has_observations) {
+    Decision d;
+    const auto i = Hex128::parse(id);
+    const auto f = Hex128::parse(fingerprint);
+    if (!i || !f) {
+      m_usable = false;
+      return d;
+    }
+    const auto seen_before = m_index.seen();
+    const auto match = m_index.see(*i, *f);
+    switch (match) {
+      case LiveIndex::Match::absent:
+        d.state = StageState::added;
+        break;
+      case LiveIndex::Match::same:
+        d.state = StageState::unchanged;
+        break;
+      case LiveIndex::Match::different:
+        d.state = StageState::changed;
+        break;
+    }
+    // An id staged twice (rare): its last row must win, so it is staged even
+    // when unchanged, and apply compares in SQL, where held-back rows never
+    // displace a staged one.
+    const bool repeated = match != LiveIndex::Match::absent && m_index.seen() == seen_before;
+    if (repeated) m_usable = false;
+    if (d.state == StageState::unchanged && !has_observations && !repeated) {
+      d.stage = false;
+      ++m_unstaged;
+    }
+    return d;
+  }
+
+  // Whether what begin() read still holds at apply: the same source, and no
+  // other run of it committed since (`seq_now` is its newest commit now).
+  bool trusted(std::string_view source, std::int64_t seq_now) const {
+    return m_usable && m_source == source && seq_now == m_seq;
+  }
+
+  const LiveIndex& index() const { return m_index; }
+  std::int64_t seq() const { return m_seq; }
+  std::int64_t unstaged() const { return m_unstaged; }
+
+  void clear() {
+    m_index.clear();
+    m_source.clear();
+    m_unstaged = 0;
+  }
+
+ private:
+  LiveIndex m_index;
+  std::string m_source;
+  std::int64_t m_seq = -1;
+  bool m_usable = false;
+  std::int64_t m_unstaged = 0;
+};
+
 }  // namespace connctl::catalog

@@ -221,59 +221,23 @@ class PostgresStore final : public CatalogStore {
     // source commits first, changes and removals are known without comparing.
     std::lock_guard lock(m_mutex);
     end_staging();
-    m_live.clear();
-    m_live_usable = true;
-    m_live_source = source;
-    m_unstaged = 0;
-    m_live_seq = committed_seq(source);
+    m_live.begin(source, committed_seq(source));
     auto r = m_session.exec(
         "SELECT e.id, v.fingerprint FROM entities e JOIN versions v ON v.entity = e.id AND "
         "v.valid_to_run IS NULL WHERE e.source = $1",
         {std::string(source)});
     m_live.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
-      auto id = Hex128::parse(PQgetvalue(r.get(), i, 0));
-      auto fingerprint = Hex128::parse(PQgetvalue(r.get(), i, 1));
-      if (!id || !fingerprint) {
-        m_live_usable = false;
-        continue;
-      }
-      m_live.insert(*id, *fingerprint);
+      m_live.add_live(PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1));
     }
   }
 
   void stage_entity(const schema::Entity& entity) override {
     std::lock_guard lock(m_mutex);
-    StageState state = StageState::added;
-    const auto id = Hex128::parse(entity.id);
-    const auto fingerprint = Hex128::parse(entity.fingerprint);
-    bool repeated = false;
-    if (id && fingerprint) {
-      const auto seen_before = m_live.seen();
-      const auto match = m_live.see(*id, *fingerprint);
-      repeated = match != LiveIndex::Match::absent && m_live.seen() == seen_before;
-      switch (match) {
-        case LiveIndex::Match::absent:
-          state = StageState::added;
-          break;
-        case LiveIndex::Match::same:
-          state = StageState::unchanged;
-          break;
-        case LiveIndex::Match::different:
-          state = StageState::changed;
-          break;
-      }
-    } else {
-      m_live_usable = false;
-    }
-    // An id staged twice (rare): its last row must win, so it is staged even
-    // when unchanged, and apply compares in SQL, where held-back rows never
-    // displace a staged one.
-    if (repeated) m_live_usable = false;
-    if (state == StageState::unchanged && entity.observations.empty() && !repeated) {
-      ++m_unstaged;
-      return;
-    }
+    const auto decision =
+        m_live.classify(entity.id, entity.fingerprint, !entity.observations.empty());
+    if (!decision.stage) return;
+    const StageState state = decision.state;
     begin_staging(Stage::entities);
     Param observations;
     if (!entity.observations.empty())
@@ -319,8 +283,7 @@ class PostgresStore final : public CatalogStore {
           "CREATE TEMP TABLE apply_removed (id TEXT PRIMARY KEY) ON COMMIT DROP");
       // What begin_stage saw still holds unless another sync of this source
       // committed since; then compare with the live versions as they are now.
-      const bool live_unchanged =
-          m_live_usable && m_live_source == source && committed_seq(source) == m_live_seq;
+      const bool live_unchanged = m_live.trusted(source, committed_seq(source));
       if (live_unchanged) {
         m_session.exec_script(fmt::format(
             "CREATE TEMP TABLE apply_changed ON COMMIT DROP AS SELECT id FROM apply_entities "
@@ -343,15 +306,15 @@ class PostgresStore final : public CatalogStore {
       counts.added = std::stoll(*m_session.value("SELECT count(*) FROM apply_added"));
       const std::int64_t staged =
           std::stoll(*m_session.value("SELECT count(*) FROM apply_entities")) +
-          (live_unchanged ? m_unstaged : 0);
+          (live_unchanged ? m_live.unstaged() : 0);
       counts.unchanged = staged - counts.added - counts.changed;
 
       std::int64_t live = 0;
       std::vector<std::string> removals;
       if (live_unchanged) {
-        live = static_cast<std::int64_t>(m_live.size());
+        live = static_cast<std::int64_t>(m_live.index().size());
         Params unseen;
-        m_live.each([&](const Hex128& id, bool seen) {
+        m_live.index().each([&](const Hex128& id, bool seen) {
           if (!seen) unseen.push_back(to_hex(id));
         });
         if (!unseen.empty()) {
@@ -844,8 +807,6 @@ class PostgresStore final : public CatalogStore {
   }
   void clear_stage() {
     m_live.clear();
-    m_live_source.clear();
-    m_unstaged = 0;
     m_session.exec_script("TRUNCATE stage_entities, stage_edges");
   }
 
@@ -862,7 +823,7 @@ class PostgresStore final : public CatalogStore {
   void stage_unstaged() {
     m_session.exec_script("CREATE TEMP TABLE apply_seen (id TEXT PRIMARY KEY) ON COMMIT DROP");
     m_session.begin_copy("apply_seen (id)");
-    m_live.each([&](const Hex128& id, bool seen) {
+    m_live.index().each([&](const Hex128& id, bool seen) {
       if (seen) m_session.copy_row({to_hex(id)});
     });
     m_session.end_copy();
@@ -875,7 +836,7 @@ class PostgresStore final : public CatalogStore {
             "$1 "
             "AND (v.valid_to_seq IS NULL OR v.valid_to_seq > $1) ON CONFLICT (id) DO NOTHING",
             static_cast<int>(StageState::unchanged)),
-        {num(m_live_seq)});
+        {num(m_live.seq())});
   }
 
   void apply_edges(const std::string& source, const std::string& run, const std::string& seq,
@@ -925,12 +886,7 @@ class PostgresStore final : public CatalogStore {
   std::string m_host;
   std::mutex m_mutex;
   Stage m_stage = Stage::none;
-  enum class StageState { unchanged = 0, changed = 1, added = 2 };
-  LiveIndex m_live;  // the source's live fingerprints as begin_stage read them
-  bool m_live_usable = false;
-  std::string m_live_source;
-  std::int64_t m_live_seq = -1;
-  std::int64_t m_unstaged = 0;  // unchanged entities seen but not staged
+  LiveStage m_live;  // the source's live fingerprints as begin_stage read them
 };
 
 // A password as written in a URL and as libpq decodes it: both are secrets.

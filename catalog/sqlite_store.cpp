@@ -181,58 +181,19 @@ class SqliteStore final : public CatalogStore {
     // unchanged is not staged at all (the bulk of a no-change sync), and when
     // no other sync of the source commits before this one applies, what
     // changed and what vanished is known here without comparing in SQL.
-    m_live.clear();
-    m_live_usable = true;
-    m_live_source = source;
-    m_live_seq = committed_seq(source);
+    m_live.begin(source, committed_seq(source));
     SQLite::Statement q(m_db,
                         "SELECT e.id, v.fingerprint FROM entities e JOIN versions v ON v.entity = "
                         "e.id AND v.valid_to_run IS NULL WHERE e.source = ?");
     q.bind(1, std::string(source));
-    while (q.executeStep()) {
-      auto id = Hex128::parse(q.getColumn(0).getText());
-      auto fingerprint = Hex128::parse(q.getColumn(1).getText());
-      if (!id || !fingerprint) {
-        m_live_usable = false;  // not an id this connctl writes: compare in SQL
-        continue;
-      }
-      m_live.insert(*id, *fingerprint);
-    }
+    while (q.executeStep()) m_live.add_live(q.getColumn(0).getText(), q.getColumn(1).getText());
   }
 
   void stage_entity(const schema::Entity& entity) override {
-    StageState state = StageState::added;
-    const auto id = Hex128::parse(entity.id);
-    const auto fingerprint = Hex128::parse(entity.fingerprint);
-    bool repeated = false;
-    if (id && fingerprint) {
-      const auto seen_before = m_live.seen();
-      const auto match = m_live.see(*id, *fingerprint);
-      repeated = match != LiveIndex::Match::absent && m_live.seen() == seen_before;
-      switch (match) {
-        case LiveIndex::Match::absent:
-          state = StageState::added;
-          break;
-        case LiveIndex::Match::same:
-          state = StageState::unchanged;
-          break;
-        case LiveIndex::Match::different:
-          state = StageState::changed;
-          break;
-      }
-    } else {
-      m_live_usable = false;
-    }
-    // An unchanged entity without observations needs no row: the live index
-    // remembers it was seen (the apply stages it only if it must compare).
-    // An id staged twice (rare): its last row must win, so it is staged even
-    // when unchanged, and apply compares in SQL, where held-back rows never
-    // displace a staged one.
-    if (repeated) m_live_usable = false;
-    if (state == StageState::unchanged && entity.observations.empty() && !repeated) {
-      ++m_unstaged;
-      return;
-    }
+    const auto decision =
+        m_live.classify(entity.id, entity.fingerprint, !entity.observations.empty());
+    if (!decision.stage) return;
+    const StageState state = decision.state;
     begin_staging();
     if (!m_stage_entity) {
       m_stage_entity = std::make_unique<SQLite::Statement>(
@@ -291,8 +252,7 @@ class SqliteStore final : public CatalogStore {
       m_db.exec("DROP TABLE IF EXISTS temp.apply_removed");
       // What begin_stage saw still holds unless another sync of this source
       // committed since; then compare with the live versions as they are now.
-      const bool live_unchanged =
-          m_live_usable && m_live_source == source && committed_seq(source) == m_live_seq;
+      const bool live_unchanged = m_live.trusted(source, committed_seq(source));
       if (live_unchanged) {
         m_db.exec(
             fmt::format("CREATE TEMP TABLE apply_changed AS SELECT id FROM temp.stage_entities "
@@ -317,7 +277,7 @@ class SqliteStore final : public CatalogStore {
       counts.added = m_db.execAndGet("SELECT count(*) FROM temp.apply_added").getInt64();
       const std::int64_t staged =
           m_db.execAndGet("SELECT count(*) FROM temp.stage_entities").getInt64() +
-          (live_unchanged ? m_unstaged : 0);
+          (live_unchanged ? m_live.unstaged() : 0);
       counts.unchanged = staged - counts.added - counts.changed;
 
       std::int64_t live = 0;
@@ -326,10 +286,10 @@ class SqliteStore final : public CatalogStore {
         if (policy.removable && policy.removable(fqn)) removals.push_back(id);
       };
       if (live_unchanged) {
-        live = static_cast<std::int64_t>(m_live.size());
+        live = static_cast<std::int64_t>(m_live.index().size());
         SQLite::Statement fqn_of(m_db, "SELECT fqn FROM entities WHERE id = ?");
         std::vector<std::string> unseen;
-        m_live.each([&](const Hex128& id, bool seen) {
+        m_live.index().each([&](const Hex128& id, bool seen) {
           if (!seen) unseen.push_back(to_hex(id));
         });
         std::sort(unseen.begin(), unseen.end());
@@ -820,7 +780,7 @@ class SqliteStore final : public CatalogStore {
     m_db.exec("DELETE FROM temp.seen_unstaged");
     {
       SQLite::Statement ins(m_db, "INSERT INTO temp.seen_unstaged VALUES (?)");
-      m_live.each([&](const Hex128& id, bool seen) {
+      m_live.index().each([&](const Hex128& id, bool seen) {
         if (!seen) return;
         ins.reset();
         ins.bind(1, to_hex(id));
@@ -833,14 +793,12 @@ class SqliteStore final : public CatalogStore {
         "NULL, NULL, {} FROM temp.seen_unstaged t JOIN entities e ON e.id = t.id JOIN versions v "
         "ON v.entity = e.id AND v.valid_from_seq <= {} AND (v.valid_to_seq IS NULL OR "
         "v.valid_to_seq > {})",
-        static_cast<int>(StageState::unchanged), m_live_seq, m_live_seq));
+        static_cast<int>(StageState::unchanged), m_live.seq(), m_live.seq()));
     m_db.exec("DELETE FROM temp.seen_unstaged");
   }
 
   void clear_stage() {
-    m_unstaged = 0;
     m_live.clear();
-    m_live_source.clear();
     m_db.exec("DELETE FROM temp.stage_entities");
     m_db.exec("DELETE FROM temp.stage_edges");
     m_db.exec("DROP TABLE IF EXISTS temp.apply_changed");
@@ -937,13 +895,7 @@ class SqliteStore final : public CatalogStore {
   bool m_staging = false;
   std::unique_ptr<SQLite::Statement> m_stage_entity;
   std::unique_ptr<SQLite::Statement> m_stage_edge;
-  enum class StageState { unchanged = 0, changed = 1, added = 2 };
-  // The source's live fingerprints as begin_stage read them.
-  LiveIndex m_live;
-  bool m_live_usable = false;
-  std::string m_live_source;
-  std::int64_t m_live_seq = -1;
-  std::int64_t m_unstaged = 0;  // unchanged entities seen but not staged
+  LiveStage m_live;  // the source's live fingerprints as begin_stage read them
 };
 
 }  // namespace
