@@ -310,7 +310,7 @@ class SyncCrashTest(CliTestCase):
     state before that sync or after it, never between."""
 
     TABLES = 400
-    # 6 in the default suite; CONNCTL_SYNC_KILLS=50 for the acceptance run.
+    # tests/CMakeLists.txt sets 50 in the release build, 6 under the sanitizers.
     KILLS = int(os.environ.get("CONNCTL_SYNC_KILLS", "6"))
 
     @classmethod
