@@ -6,35 +6,24 @@ off, grant checks on, loaded with tests/data/mysql/*.sql; run as the system
 user connctl-test when root. Users: root (no password), connctl_reader and
 connctl_noview (passwords below; the latter lacks SHOW VIEW)."""
 
-import os
-import pwd
 import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
+from server_support import OS_USER, as_server_user, free_port, give_to_server_user, is_root, make_server_dir
 from support import SOURCE_DIR
 
-OS_USER = "connctl-test"
 SHOP = "connctl_shop"
 OTHER = "connctl.other db"
 READER = ("connctl_reader", "Reader-Pw-7f3c!x")
 NOVIEW = ("connctl_noview", "NoView-Pw-91aa")
 
 
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class MariadbServer:
     def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="connctl-mariadbcli-"))
-        os.chmod(self.dir, 0o755)
+        self.dir = make_server_dir("connctl-mariadbcli-")
         self.socket = self.dir / "mysqld.sock"
         self.port = None
         self.process = None
@@ -45,25 +34,15 @@ class MariadbServer:
             raise
 
     def _start(self):
-        root = os.geteuid() == 0
-        if root:
-            try:
-                pwd.getpwnam(OS_USER)
-            except KeyError:
-                subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OS_USER],
-                               capture_output=True)
-            entry = pwd.getpwnam(OS_USER)
-            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+        give_to_server_user(self.dir)
         install = ["mariadb-install-db", "--no-defaults", f"--datadir={self.dir / 'data'}",
                    "--auth-root-authentication-method=normal", "--skip-test-db"]
-        if root:
-            install = ["runuser", "-u", OS_USER, "--", *install]
-        proc = subprocess.run(install, capture_output=True, stdin=subprocess.DEVNULL, timeout=180)
+        proc = subprocess.run(as_server_user(install), capture_output=True, stdin=subprocess.DEVNULL, timeout=180)
         if proc.returncode != 0:
             raise RuntimeError("mariadb-install-db failed: " + proc.stdout.decode()[-2000:] + proc.stderr.decode())
         error_log = self.dir / "error.log"
         for _ in range(5):
-            self.port = _free_port()
+            self.port = free_port()
             argv = ["mariadbd", "--no-defaults", f"--datadir={self.dir / 'data'}", f"--socket={self.socket}",
                     f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.dir / 'mariadbd.pid'}",
                     f"--log-error={error_log}", "--skip-name-resolve", "--skip-log-bin",
@@ -71,7 +50,7 @@ class MariadbServer:
                     "--event-scheduler=OFF", "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M",
                     "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
                     "--innodb-flush-method=nosync", "--max-connections=60"]
-            if root:
+            if is_root():
                 argv.append(f"--user={OS_USER}")  # mariadbd drops privileges itself
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)

@@ -5,38 +5,23 @@ by a parallel test), loaded with tests/data/postgres/*.sql; run as the system
 user connctl-test when root. Roles: postgres (trust), connctl_reader and
 connctl_limited (SCRAM passwords below)."""
 
-import os
-import pwd
 import shutil
-import socket
 import subprocess
-import tempfile
 from pathlib import Path
 
+from server_support import as_server_user, free_port, give_to_server_user, make_server_dir
 from support import SOURCE_DIR
 
 BIN = Path("/usr/lib/postgresql/15/bin")
-OS_USER = "connctl-test"
 DATABASE = "connctl_test"
 OTHER_DATABASE = "connctl_other"
 READER = ("connctl_reader", "Reader-Pw-7f3c!x")
 LIMITED = ("connctl_limited", "Limited-Pw-91aa")
 
 
-def _as_server_user(argv):
-    return ["runuser", "-u", OS_USER, "--", *argv] if os.geteuid() == 0 else argv
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PgServer:
     def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="connctl-pgcli-"))
-        os.chmod(self.dir, 0o755)
+        self.dir = make_server_dir("connctl-pgcli-")
         self.port = None
         self.running = False
         try:
@@ -48,20 +33,13 @@ class PgServer:
     def _run(self, argv, check=True):
         log = open(self.dir / "setup.log", "ab")
         try:
-            return subprocess.run(_as_server_user(argv), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            return subprocess.run(as_server_user(argv), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                   check=check, timeout=120)
         finally:
             log.close()
 
     def _start(self):
-        if os.geteuid() == 0:
-            try:
-                pwd.getpwnam(OS_USER)
-            except KeyError:
-                subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OS_USER],
-                               capture_output=True)
-            entry = pwd.getpwnam(OS_USER)
-            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+        give_to_server_user(self.dir)
         data = self.dir / "data"
         self._run([str(BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                    "--no-locale", "--no-sync"])
@@ -73,7 +51,7 @@ class PgServer:
             hba.write("local all postgres trust\nhost all postgres 127.0.0.1/32 trust\n"
                       "local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n")
         for _ in range(5):
-            self.port = _free_port()
+            self.port = free_port()
             if self._run(self._pg_ctl("start", "-l", str(self.dir / "server.log"), "-o", f"-p {self.port}"),
                          check=False).returncode == 0:
                 self.running = True
