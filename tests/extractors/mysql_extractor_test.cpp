@@ -16,7 +16,9 @@
 #include "core/url.hpp"
 #include "extractors/extractor.hpp"
 #include "extractors/registry.hpp"
+#include "extractors/source.hpp"
 #include "schema/fqn.hpp"
+#include "support/extractor_support.hpp"
 #include "support/mariadb_server.hpp"
 #include "support/test_support.hpp"
 
@@ -25,13 +27,6 @@ namespace {
 
 using schema::EntityKind;
 using schema::Value;
-
-core::Setting setting(core::SettingValue value, bool secret = false) {
-  core::Location where;
-  where.file = "test.toml";
-  where.line = 1;
-  return core::Setting{std::move(value), where, secret};
-}
 
 struct User {
   std::string name;
@@ -42,34 +37,12 @@ const User k_noview{MariadbServer::k_noview, MariadbServer::k_noview_password};
 
 extractors::SourceSpec spec(const User& user = k_reader) {
   MariadbServer& server = MariadbServer::instance();
-  extractors::SourceSpec s;
-  s.name = "my";
-  s.type = "mysql";
-  s.origin = "test.toml:1:1";
+  extractors::SourceSpec s = base_spec("my", "mysql");
   s.settings.set("host", setting(std::string("127.0.0.1")));
   s.settings.set("port", setting(std::int64_t{server.port()}));
   s.settings.set("user", setting(user.name));
   s.settings.set("password", setting(user.password, true));
   return s;
-}
-
-std::unique_ptr<extractors::Extractor> open(const extractors::SourceSpec& s) {
-  const auto* info = extractors::Registry::instance().find("mysql");
-  if (!info) throw std::runtime_error("mysql is not registered");
-  return info->factory(s);
-}
-
-struct Extraction {
-  CollectingSink sink;
-  extractors::ExtractResult result;
-};
-
-std::unique_ptr<Extraction> extract(const extractors::SourceSpec& s,
-                                    const extractors::ExtractRequest& request = {}) {
-  auto out = std::make_unique<Extraction>();
-  core::CancelToken cancel;
-  out->result = open(s)->extract(request, out->sink, cancel);
-  return out;
 }
 
 const std::string k_shop = MariadbServer::k_shop;
@@ -172,7 +145,7 @@ TEST(MysqlSettings, DatabaseAndDatabasesAreExclusive) {
   s.type = "mysql";
   s.settings.set("database", setting(std::string("a")));
   s.settings.set("databases", setting(std::vector<std::string>{"b"}));
-  EXPECT_THROW(open(s), core::Error);
+  EXPECT_THROW(extractors::open_extractor(s), core::Error);
 }
 
 // ---------------------------------------------------------------- counts
@@ -587,7 +560,7 @@ TEST_F(MysqlExtractorTest, FiltersAndTheDatabaseSetting) {
   CollectingSink sink;
   core::CancelToken cancel;
   try {
-    open(missing)->extract({}, sink, cancel);
+    extractors::open_extractor(missing)->extract({}, sink, cancel);
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), core::ExitCode::connection);
@@ -598,7 +571,7 @@ TEST_F(MysqlExtractorTest, FiltersAndTheDatabaseSetting) {
 
 TEST_F(MysqlExtractorTest, TestConnectionPassesEveryStepForTheReader) {
   core::CancelToken cancel;
-  auto report = open(spec())->test_connection(cancel);
+  auto report = extractors::open_extractor(spec())->test_connection(cancel);
   std::set<std::string> names;
   for (const auto& s : report.steps) {
     names.insert(s.name);
@@ -615,7 +588,7 @@ TEST_F(MysqlExtractorTest, TestConnectionPassesEveryStepForTheReader) {
 
 TEST_F(MysqlExtractorTest, TestConnectionWithoutShowViewFailsThatStepAndNamesTheGrant) {
   core::CancelToken cancel;
-  auto report = open(spec(k_noview))->test_connection(cancel);
+  auto report = extractors::open_extractor(spec(k_noview))->test_connection(cancel);
   EXPECT_FALSE(report.ok());
   const extractors::TestStep* failed = nullptr;
   for (const auto& s : report.steps) {
@@ -660,7 +633,8 @@ TEST_F(MysqlExtractorTest, AWrongPasswordIsAConnectionErrorThatNeverShowsThePass
   CollectingSink sink;
   core::CancelToken cancel;
   try {
-    open(spec(User{MariadbServer::k_reader, wrong}))->extract({}, sink, cancel);
+    extractors::open_extractor(spec(User{MariadbServer::k_reader, wrong}))
+        ->extract({}, sink, cancel);
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), core::ExitCode::connection);
@@ -668,7 +642,8 @@ TEST_F(MysqlExtractorTest, AWrongPasswordIsAConnectionErrorThatNeverShowsThePass
     EXPECT_NE(std::string(e.what()).find("Access denied"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(sink.entities.empty());
-  auto report = open(spec(User{MariadbServer::k_reader, wrong}))->test_connection(cancel);
+  auto report = extractors::open_extractor(spec(User{MariadbServer::k_reader, wrong}))
+                    ->test_connection(cancel);
   bool saw_auth = false;
   for (const auto& s : report.steps) {
     if (s.name == "connect") {
@@ -689,13 +664,13 @@ TEST_F(MysqlExtractorTest, AnUnreachableServerIsAConnectionError) {
   CollectingSink sink;
   core::CancelToken cancel;
   try {
-    open(s)->extract({}, sink, cancel);
+    extractors::open_extractor(s)->extract({}, sink, cancel);
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), core::ExitCode::connection);
   }
   EXPECT_TRUE(sink.entities.empty());
-  auto report = open(s)->test_connection(cancel);
+  auto report = extractors::open_extractor(s)->test_connection(cancel);
   EXPECT_FALSE(report.ok());
 }
 

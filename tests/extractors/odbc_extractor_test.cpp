@@ -19,6 +19,7 @@
 #include "extractors/extractor.hpp"
 #include "extractors/registry.hpp"
 #include "schema/fqn.hpp"
+#include "support/extractor_support.hpp"
 #include "support/mariadb_server.hpp"
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
@@ -30,36 +31,13 @@ using schema::Entity;
 using schema::EntityKind;
 using schema::Value;
 
-core::Setting setting(core::SettingValue value, bool secret = false) {
-  core::Location where;
-  where.file = "test.toml";
-  where.line = 1;
-  return core::Setting{std::move(value), where, secret};
-}
-
 extractors::SourceSpec spec(const std::string& type,
                             const std::map<std::string, core::SettingValue>& values,
                             const std::set<std::string>& secrets = {}) {
-  extractors::SourceSpec s;
-  s.name = "x";  // the same name on both sides, so that FQNs compare directly
-  s.type = type;
-  s.origin = "test.toml:1:1";
+  // The same name on both sides, so that FQNs compare directly.
+  extractors::SourceSpec s = base_spec("x", type);
   for (const auto& [key, value] : values) s.settings.set(key, setting(value, secrets.count(key)));
   return s;
-}
-
-struct Extraction {
-  CollectingSink sink;
-  extractors::ExtractResult result;
-};
-
-Extraction extract(const extractors::SourceSpec& s) {
-  const auto* info = extractors::Registry::instance().find(s.type);
-  if (!info) throw std::runtime_error(s.type + " is not registered");
-  Extraction out;
-  core::CancelToken cancel;
-  out.result = info->factory(s)->extract({}, out.sink, cancel);
-  return out;
 }
 
 std::string attr_json(const Entity& e, const std::string& key) {
@@ -247,15 +225,15 @@ class OdbcSqliteAgreement : public ::testing::Test {
 };
 
 TEST_F(OdbcSqliteAgreement, NativeAndOdbcAgree) {
-  Extraction native = extract(spec("sqlite", {{"path", m_file.string()}}));
-  Extraction odbc = extract(spec("odbc", {{"driver", std::string("SQLite3")},
-                                          {"database", m_file.string()},
-                                          {"database_name", std::string("main")}}));
-  expect_agreement(native, odbc, "sqlite");
-  EXPECT_TRUE(odbc.sink.warnings.empty());
-  ASSERT_EQ(odbc.result.completeness.size(), 1u);
-  EXPECT_EQ(odbc.result.completeness[0].fqn, "x.main");
-  EXPECT_TRUE(odbc.result.completeness[0].complete);
+  auto native = extract(spec("sqlite", {{"path", m_file.string()}}));
+  auto odbc = extract(spec("odbc", {{"driver", std::string("SQLite3")},
+                                    {"database", m_file.string()},
+                                    {"database_name", std::string("main")}}));
+  expect_agreement(*native, *odbc, "sqlite");
+  EXPECT_TRUE(odbc->sink.warnings.empty());
+  ASSERT_EQ(odbc->result.completeness.size(), 1u);
+  EXPECT_EQ(odbc->result.completeness[0].fqn, "x.main");
+  EXPECT_TRUE(odbc->result.completeness[0].complete);
 }
 
 TEST_F(OdbcSqliteAgreement, TestConnectionPassesEveryStep) {
@@ -295,11 +273,10 @@ std::map<std::string, core::SettingValue> pg_odbc(const std::string& password) {
 }
 
 TEST(OdbcPostgresAgreement, NativeAndOdbcAgree) {
-  Extraction native =
-      extract(spec("postgres", pg_native(PgServer::k_reader_password), {"password"}));
-  Extraction odbc = extract(spec("odbc", pg_odbc(PgServer::k_reader_password), {"pwd"}));
-  expect_agreement(native, odbc, "postgres");
-  for (const auto& w : odbc.sink.warnings) ADD_FAILURE() << w.object << ": " << w.message;
+  auto native = extract(spec("postgres", pg_native(PgServer::k_reader_password), {"password"}));
+  auto odbc = extract(spec("odbc", pg_odbc(PgServer::k_reader_password), {"pwd"}));
+  expect_agreement(*native, *odbc, "postgres");
+  for (const auto& w : odbc->sink.warnings) ADD_FAILURE() << w.object << ": " << w.message;
 }
 
 TEST(OdbcPostgresAgreement, WrongPasswordFailsAuthenticateWithoutThePassword) {
@@ -331,14 +308,14 @@ TEST(OdbcPostgresAgreement, WrongPasswordFailsAuthenticateWithoutThePassword) {
 
 TEST(OdbcMariadbAgreement, NativeAndOdbcAgree) {
   MariadbServer& server = MariadbServer::instance();
-  Extraction native = extract(spec("mysql",
-                                   {{"host", std::string("127.0.0.1")},
-                                    {"port", std::int64_t{server.port()}},
-                                    {"user", std::string(MariadbServer::k_reader)},
-                                    {"password", std::string(MariadbServer::k_reader_password)},
-                                    {"database", std::string(MariadbServer::k_shop)}},
-                                   {"password"}));
-  Extraction odbc =
+  auto native = extract(spec("mysql",
+                             {{"host", std::string("127.0.0.1")},
+                              {"port", std::int64_t{server.port()}},
+                              {"user", std::string(MariadbServer::k_reader)},
+                              {"password", std::string(MariadbServer::k_reader_password)},
+                              {"database", std::string(MariadbServer::k_shop)}},
+                             {"password"}));
+  auto odbc =
       extract(spec("odbc",
                    {{"driver", std::string("MariaDB Unicode")},
                     {"server", std::string("127.0.0.1")},
@@ -349,8 +326,8 @@ TEST(OdbcMariadbAgreement, NativeAndOdbcAgree) {
                     {"pwd", std::string(MariadbServer::k_reader_password)},
                     {"attributes", std::map<std::string, std::string>{{"CHARSET", "utf8mb4"}}}},
                    {"pwd"}));
-  expect_agreement(native, odbc, "mysql");
-  for (const auto& w : odbc.sink.warnings) ADD_FAILURE() << w.object << ": " << w.message;
+  expect_agreement(*native, *odbc, "mysql");
+  for (const auto& w : odbc->sink.warnings) ADD_FAILURE() << w.object << ": " << w.message;
 }
 
 }  // namespace

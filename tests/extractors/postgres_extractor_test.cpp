@@ -17,7 +17,9 @@
 #include "extractors/extractor.hpp"
 #include "extractors/postgres/pg_connection.hpp"
 #include "extractors/registry.hpp"
+#include "extractors/source.hpp"
 #include "schema/fqn.hpp"
+#include "support/extractor_support.hpp"
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
@@ -26,13 +28,6 @@ namespace {
 
 using schema::EntityKind;
 using schema::Value;
-
-core::Setting setting(core::SettingValue value, bool secret = false) {
-  core::Location where;
-  where.file = "test.toml";
-  where.line = 1;
-  return core::Setting{std::move(value), where, secret};
-}
 
 struct Role {
   std::string user;
@@ -43,10 +38,7 @@ const Role k_limited{PgServer::k_limited, PgServer::k_limited_password};
 
 extractors::SourceSpec spec(const Role& role = k_reader, bool tcp = true) {
   PgServer& server = PgServer::instance();
-  extractors::SourceSpec s;
-  s.name = "pg";
-  s.type = "postgres";
-  s.origin = "test.toml:1:1";
+  extractors::SourceSpec s = base_spec("pg", "postgres");
   s.settings.set("host", setting(tcp ? std::string("127.0.0.1") : server.socket_dir().string()));
   s.settings.set("port", setting(std::int64_t{server.port()}));
   s.settings.set("dbname", setting(std::string(PgServer::k_database)));
@@ -54,25 +46,6 @@ extractors::SourceSpec spec(const Role& role = k_reader, bool tcp = true) {
   s.settings.set("password", setting(role.password, true));
   s.settings.set("sslmode", setting(std::string("disable")));
   return s;
-}
-
-std::unique_ptr<extractors::Extractor> open(const extractors::SourceSpec& s) {
-  const auto* info = extractors::Registry::instance().find("postgres");
-  if (!info) throw std::runtime_error("postgres is not registered");
-  return info->factory(s);
-}
-
-struct Extraction {
-  CollectingSink sink;
-  extractors::ExtractResult result;
-};
-
-std::unique_ptr<Extraction> extract(const extractors::SourceSpec& s,
-                                    const extractors::ExtractRequest& request = {}) {
-  auto out = std::make_unique<Extraction>();
-  core::CancelToken cancel;
-  out->result = open(s)->extract(request, out->sink, cancel);
-  return out;
 }
 
 std::string fqn(std::vector<std::string> components) {
@@ -510,7 +483,7 @@ TEST_F(PostgresExtractorTest, ChangeSignatureFollowsEveryCatalogChangeButNotData
               "CREATE ROLE signature_owner; ALTER TABLE s.t OWNER TO signature_owner");
   auto s = spec();
   s.settings.set("dbname", setting(db));
-  auto extractor = open(s);
+  auto extractor = extractors::open_extractor(s);
   core::CancelToken cancel;
   auto signature = [&] {
     auto value = extractor->change_signature({}, cancel);
@@ -609,7 +582,7 @@ TEST_F(PostgresExtractorTest, EveryDatabaseInNameOrderInParallel) {
 
 TEST_F(PostgresExtractorTest, TestConnectionPassesEveryStepForTheReader) {
   core::CancelToken cancel;
-  auto report = open(spec())->test_connection(cancel);
+  auto report = extractors::open_extractor(spec())->test_connection(cancel);
   std::set<std::string> names;
   for (const auto& s : report.steps) {
     names.insert(s.name);
@@ -625,7 +598,7 @@ TEST_F(PostgresExtractorTest, TestConnectionPassesEveryStepForTheReader) {
 
 TEST_F(PostgresExtractorTest, TestConnectionFailsTheStepOfAMissingGrantAndNamesIt) {
   core::CancelToken cancel;
-  auto report = open(spec(k_limited))->test_connection(cancel);
+  auto report = extractors::open_extractor(spec(k_limited))->test_connection(cancel);
   EXPECT_FALSE(report.ok());
   const extractors::TestStep* failed = nullptr;
   for (const auto& s : report.steps) {
@@ -666,7 +639,7 @@ TEST_F(PostgresExtractorTest, AWrongPasswordIsAConnectionErrorThatNeverShowsTheP
   CollectingSink sink;
   core::CancelToken cancel;
   try {
-    open(spec(Role{PgServer::k_reader, wrong}))->extract({}, sink, cancel);
+    extractors::open_extractor(spec(Role{PgServer::k_reader, wrong}))->extract({}, sink, cancel);
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), core::ExitCode::connection);
@@ -675,7 +648,8 @@ TEST_F(PostgresExtractorTest, AWrongPasswordIsAConnectionErrorThatNeverShowsTheP
         << e.what();
   }
   EXPECT_TRUE(sink.entities.empty());
-  auto report = open(spec(Role{PgServer::k_reader, wrong}))->test_connection(cancel);
+  auto report =
+      extractors::open_extractor(spec(Role{PgServer::k_reader, wrong}))->test_connection(cancel);
   for (const auto& s : report.steps) {
     if (s.name == "connect") {
       EXPECT_EQ(s.status, extractors::StepStatus::ok);
@@ -692,7 +666,7 @@ TEST_F(PostgresExtractorTest, AnUnreachableServerIsAConnectionError) {
   CollectingSink sink;
   core::CancelToken cancel;
   try {
-    open(s)->extract({}, sink, cancel);
+    extractors::open_extractor(s)->extract({}, sink, cancel);
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), core::ExitCode::connection);
@@ -720,7 +694,7 @@ TEST_F(PostgresExtractorTest, AServerRestartMidExtractionIsAConnectionError) {
   RestartingSink sink(5);
   core::CancelToken cancel;
   try {
-    open(spec())->extract({}, sink, cancel);
+    extractors::open_extractor(spec())->extract({}, sink, cancel);
     FAIL() << "no error";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.code(), core::ExitCode::connection);

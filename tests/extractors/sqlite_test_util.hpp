@@ -18,6 +18,7 @@
 #include "schema/entity.hpp"
 #include "schema/fqn.hpp"
 #include "schema/value.hpp"
+#include "support/extractor_support.hpp"
 #include "support/test_support.hpp"
 
 namespace connctl::schema {
@@ -55,17 +56,10 @@ inline std::unique_ptr<extractors::Extractor> open_sqlite(const extractors::Sour
   return info->factory(spec);
 }
 
-struct Extraction {
-  CollectingSink sink;
-  extractors::ExtractResult result;
-};
-
+// An extraction through the registry (spec.type is sqlite).
 inline std::unique_ptr<Extraction> run_extract(const extractors::SourceSpec& spec,
                                                const extractors::ExtractRequest& request = {}) {
-  auto out = std::make_unique<Extraction>();
-  core::CancelToken cancel;
-  out->result = open_sqlite(spec)->extract(request, out->sink, cancel);
-  return out;
+  return testing::extract(spec, request);
 }
 
 // The sample database of examples/sample.sql, built in `dir`.

@@ -1,0 +1,31 @@
+#include "support/extractor_support.hpp"
+
+#include "core/cancel.hpp"
+#include "extractors/source.hpp"
+
+namespace connctl::testing {
+
+core::Setting setting(core::SettingValue value, bool secret) {
+  core::Location where;
+  where.file = "test.toml";
+  where.line = 1;
+  return core::Setting{std::move(value), where, secret};
+}
+
+extractors::SourceSpec base_spec(const std::string& name, const std::string& type) {
+  extractors::SourceSpec s;
+  s.name = name;
+  s.type = type;
+  s.origin = "test.toml:1:1";
+  return s;
+}
+
+std::unique_ptr<Extraction> extract(const extractors::SourceSpec& s,
+                                    const extractors::ExtractRequest& request) {
+  auto out = std::make_unique<Extraction>();
+  core::CancelToken cancel;
+  out->result = extractors::open_extractor(s)->extract(request, out->sink, cancel);
+  return out;
+}
+
+}  // namespace connctl::testing

@@ -1,0 +1,31 @@
+#pragma once
+// Helpers of the extractor suites: settings and source specs as a
+// configuration file would give them, and an extraction through the registry
+// as the CLI runs it.
+
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "extractors/extractor.hpp"
+#include "support/test_support.hpp"
+
+namespace connctl::testing {
+
+// A setting as read from test.toml line 1.
+core::Setting setting(core::SettingValue value, bool secret = false);
+
+// A spec named `name` of `type`, from test.toml, with no settings yet.
+extractors::SourceSpec base_spec(const std::string& name, const std::string& type);
+
+struct Extraction {
+  CollectingSink sink;
+  extractors::ExtractResult result;
+};
+
+// Opens s's extractor (extractors::open_extractor, as the CLI does) and
+// extracts into a CollectingSink.
+std::unique_ptr<Extraction> extract(const extractors::SourceSpec& s,
+                                    const extractors::ExtractRequest& request = {});
+
+}  // namespace connctl::testing
