@@ -13,6 +13,7 @@
 #include "extractors/mysql/mysql_catalog.hpp"
 #include "extractors/mysql/mysql_connection.hpp"
 #include "extractors/registry.hpp"
+#include "extractors/url_settings.hpp"
 
 namespace connctl::extractors::mysql {
 namespace {
@@ -309,24 +310,11 @@ TestReport MysqlExtractor::test_connection(const core::CancelToken& cancel) {
 
 // ---------------------------------------------------------------- settings
 
-core::Location command_line() {
-  core::Location where;
-  where.file = "<command line>";
-  return where;
-}
-
 core::Settings settings_from_url(const core::Url& url, std::string& proposed_name) {
-  core::Settings settings;
+  core::Settings settings = server_url_settings(url, "database");
   auto put = [&](const std::string& key, core::SettingValue value, bool secret = false) {
-    settings.set(key, core::Setting{std::move(value), command_line(), secret});
+    put_url_setting(settings, key, std::move(value), secret);
   };
-  if (!url.host.empty()) put("host", url.host);
-  if (url.port) put("port", static_cast<std::int64_t>(*url.port));
-  if (url.user && !url.user->empty()) put("user", *url.user);
-  if (url.password) put("password", *url.password, true);
-  std::string db = url.path;
-  if (!db.empty() && db.front() == '/') db.erase(0, 1);
-  if (!db.empty()) put("database", db);
   for (const auto& [key, value] : url.query) {
     if (key == "ssl" || key == "ssl_verify") {
       if (value != "true" && value != "false" && value != "1" && value != "0")

@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "extractors/odbc/odbc.hpp"
 #include "extractors/registry.hpp"
+#include "extractors/url_settings.hpp"
 #include "schema/fqn.hpp"
 
 namespace connctl::extractors::odbc {
@@ -519,12 +520,6 @@ ExtractResult OdbcExtractor::extract(const ExtractRequest& request, schema::Enti
   return result;
 }
 
-core::Location command_line() {
-  core::Location where;
-  where.file = "<command line>";
-  return where;
-}
-
 core::Settings settings_from_url(const core::Url& url, std::string& proposed_name) {
   if (url.host.empty())
     core::throw_usage("odbc URL names no data source", "write odbc://DSN (a DSN of odbc.ini)");
@@ -534,7 +529,7 @@ core::Settings settings_from_url(const core::Url& url, std::string& proposed_nam
                       "set uid, pwd and other keys in a [[source]] of the config file");
   }
   core::Settings settings;
-  settings.set("dsn", core::Setting{url.host, command_line(), false});
+  put_url_setting(settings, "dsn", url.host);
   proposed_name = url.host;
   return settings;
 }

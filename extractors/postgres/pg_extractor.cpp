@@ -22,6 +22,7 @@
 #include "extractors/postgres/pg_catalog.hpp"
 #include "extractors/postgres/pg_connection.hpp"
 #include "extractors/registry.hpp"
+#include "extractors/url_settings.hpp"
 #include "schema/fqn.hpp"
 
 namespace connctl::extractors::postgres {
@@ -557,12 +558,6 @@ TestReport PostgresExtractor::test_connection(const core::CancelToken& cancel) {
 
 // ---------------------------------------------------------------- settings
 
-core::Location command_line() {
-  core::Location where;
-  where.file = "<command line>";
-  return where;
-}
-
 const std::vector<std::string>& query_keys() {
   static const std::vector<std::string> keys = {
       "sslmode", "sslrootcert",     "sslcert", "sslkey",   "host",
@@ -571,17 +566,10 @@ const std::vector<std::string>& query_keys() {
 }
 
 core::Settings settings_from_url(const core::Url& url, std::string& proposed_name) {
-  core::Settings settings;
+  core::Settings settings = server_url_settings(url, "dbname");
   auto put = [&](const std::string& key, core::SettingValue value, bool secret = false) {
-    settings.set(key, core::Setting{std::move(value), command_line(), secret});
+    put_url_setting(settings, key, std::move(value), secret);
   };
-  if (!url.host.empty()) put("host", url.host);
-  if (url.port) put("port", static_cast<std::int64_t>(*url.port));
-  if (url.user && !url.user->empty()) put("user", *url.user);
-  if (url.password) put("password", *url.password, true);
-  std::string db = url.path;
-  if (!db.empty() && db.front() == '/') db.erase(0, 1);
-  if (!db.empty()) put("dbname", db);
   for (const auto& [key, value] : url.query) {
     if (std::find(query_keys().begin(), query_keys().end(), key) == query_keys().end()) {
       core::throw_usage(fmt::format("postgresql URL: unknown parameter '{}'", key),

@@ -25,6 +25,7 @@
 #include "extractors/sqlite/sqlite_ddl.hpp"
 #include "extractors/sqlite/sqlite_entities.hpp"
 #include "extractors/sqlite/sqlite_lineage.hpp"
+#include "extractors/url_settings.hpp"
 
 namespace connctl::extractors::sqlite {
 namespace {
@@ -408,12 +409,6 @@ TestReport SqliteExtractor::test_connection(const core::CancelToken& cancel) {
   return report;
 }
 
-core::Location command_line() {
-  core::Location where;
-  where.file = "<command line>";
-  return where;
-}
-
 core::Settings settings_from_url(const core::Url& url, std::string& proposed_name) {
   const std::string example = "write sqlite:///abs/path.db (three slashes) or sqlite:relative.db";
   if (!url.host.empty() && url.host != "localhost") {
@@ -433,7 +428,7 @@ core::Settings settings_from_url(const core::Url& url, std::string& proposed_nam
     core::throw_usage("sqlite URL names no database file", example);
   fs::path path = absolute_path(url.path);
   core::Settings settings;
-  settings.set("path", core::Setting{path.string(), command_line(), false});
+  put_url_setting(settings, "path", path.string());
   proposed_name = path.stem().string();
   return settings;
 }
