@@ -119,3 +119,14 @@ class CliTestCase(unittest.TestCase):
     def assertExit(self, proc, code):
         self.assertEqual(code, proc.returncode,
                          f"exit {proc.returncode}, expected {code}; stderr:\n{proc.stderr.decode(errors='replace')}")
+
+    def assertExtractWritesNothing(self, url, secret, code=3):
+        """`extract URL --output FILE` exits `code` with nothing on stdout, no
+        FILE and `secret` absent from stderr; returns the process."""
+        out = self.tmp / "out.json"
+        proc = run("extract", url, "--output", str(out))
+        self.assertExit(proc, code)
+        self.assertEqual(b"", proc.stdout)
+        self.assertFalse(out.exists())
+        self.assertNotIn(secret, proc.stderr.decode())
+        return proc

@@ -96,23 +96,13 @@ class MysqlCliTest(CliTestCase):
             self.assertIn(key, customers["observations"])
 
     def test_unreachable_server_exits_3_with_nothing_written(self):
-        out = self.tmp / "out.json"
-        proc = run("extract", "mysql://connctl_reader:Some-Pw-123@127.0.0.1:1/", "--output", str(out))
-        self.assertExit(proc, 3)
-        self.assertEqual(b"", proc.stdout)
-        self.assertFalse(out.exists())
+        self.assertExtractWritesNothing("mysql://connctl_reader:Some-Pw-123@127.0.0.1:1/", "Some-Pw-123")
         self.assertEqual([], list(self.tmp.iterdir()))
-        self.assertNotIn("Some-Pw-123", proc.stderr.decode())
         tc = run("test-connection", "mysql://connctl_reader:Some-Pw-123@127.0.0.1:1/", "--format", "json")
         self.assertExit(tc, 3)
 
     def test_wrong_password_exits_3_and_never_prints_the_password(self):
-        out = self.tmp / "out.json"
-        proc = run("extract", SERVER.url(password="Wrong-Pw-d00d"), "--output", str(out))
-        self.assertExit(proc, 3)
-        self.assertEqual(b"", proc.stdout)
-        self.assertFalse(out.exists())
-        self.assertNotIn("Wrong-Pw-d00d", proc.stderr.decode())
+        proc = self.assertExtractWritesNothing(SERVER.url(password="Wrong-Pw-d00d"), "Wrong-Pw-d00d")
         self.assertIn("Access denied", proc.stderr.decode())
         tc = run("test-connection", SERVER.url(password="Wrong-Pw-d00d"), "--format", "json")
         self.assertExit(tc, 3)

@@ -5,13 +5,11 @@ test-connection) with the password absent from stderr and stdout; a password
 given by ${env:} reference is never printed either."""
 
 import json
-import tempfile
 import unittest
-from pathlib import Path
 
 import support
 from pg_server import DATABASE, READER, PgServer
-from support import DOCUMENT_VALIDATOR, run
+from support import DOCUMENT_VALIDATOR, CliTestCase, run
 
 SERVER = None
 
@@ -26,16 +24,9 @@ def tearDownModule():
         SERVER.stop()
 
 
-class OdbcCliTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class OdbcCliTest(CliTestCase):
     def config(self, body):
-        path = self.dir / "connctl.toml"
+        path = self.tmp / "connctl.toml"
         path.write_text(body)
         return str(path)
 
@@ -54,7 +45,7 @@ attributes = {{ SSLmode = "disable" }}
 """)
 
     def test_extract_sqlite_through_odbc_is_a_valid_document(self):
-        db = support.build_sample(self.dir)
+        db = support.build_sample(self.tmp)
         config = self.config(f"""
 [[source]]
 name = "s"

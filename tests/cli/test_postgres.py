@@ -76,21 +76,11 @@ class PostgresCliTest(CliTestCase):
         self.assertEqual(normalise_extracted_at(first.stdout), normalise_extracted_at(second.stdout))
 
     def test_unreachable_server_exits_3_with_nothing_written(self):
-        out = self.tmp / "out.json"
-        proc = run("extract", "postgresql://connctl_reader:Some-Pw-123@127.0.0.1:1/x?sslmode=disable",
-                   "--output", str(out))
-        self.assertExit(proc, 3)
-        self.assertEqual(b"", proc.stdout)
-        self.assertFalse(out.exists())
-        self.assertNotIn("Some-Pw-123", proc.stderr.decode())
+        self.assertExtractWritesNothing("postgresql://connctl_reader:Some-Pw-123@127.0.0.1:1/x?sslmode=disable",
+                                        "Some-Pw-123")
 
     def test_wrong_password_exits_3_and_never_prints_the_password(self):
-        out = self.tmp / "out.json"
-        proc = run("extract", SERVER.url(password="Wrong-Pw-d00d"), "--output", str(out))
-        self.assertExit(proc, 3)
-        self.assertEqual(b"", proc.stdout)
-        self.assertFalse(out.exists())
-        self.assertNotIn("Wrong-Pw-d00d", proc.stderr.decode())
+        proc = self.assertExtractWritesNothing(SERVER.url(password="Wrong-Pw-d00d"), "Wrong-Pw-d00d")
         self.assertIn("password authentication failed", proc.stderr.decode())
         tc = run("test-connection", SERVER.url(password="Wrong-Pw-d00d"), "--format", "json")
         self.assertExit(tc, 3)
@@ -117,24 +107,9 @@ class PostgresCliTest(CliTestCase):
         # A session holding an exclusive lock on a table that a view reads makes
         # connctl wait inside its catalog reads (pg_get_viewdef locks what a view
         # reads); the server is then restarted under it.
-        holder = subprocess.Popen(SERVER.psql_args(DATABASE), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        holder.stdin.write(b"BEGIN; LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE; SELECT 1;\n")
-        holder.stdin.flush()
         out = self.tmp / "out.json"
-        try:
-            self._wait_for("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                           "WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted")
-            proc = subprocess.Popen([support.BINARY, "extract", SERVER.url(), "--output", str(out)],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            self._wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connctl' "
-                           "AND wait_event_type = 'Lock'")
-            SERVER.restart_immediate()
-            stdout, stderr = proc.communicate(timeout=120)
-        finally:
-            holder.kill()
-            holder.stdin.close()
-            holder.wait()
+        proc, _, stderr = self._restart_while_waiting(DATABASE, "shop", "orders",
+                                                      ["extract", SERVER.url(), "--output", str(out)])
         self.assertEqual(3, proc.returncode, stderr.decode())
         self.assertIn("lost during extraction", stderr.decode())
         self.assertFalse(out.exists())
@@ -168,23 +143,8 @@ class PostgresCliTest(CliTestCase):
         self.assertTrue(any(f.endswith(".public.gone") for f in before))
         # A complete sync now would remove `gone`; this one is cut halfway.
         SERVER.psql(db, "DROP TABLE gone")
-        holder = subprocess.Popen(SERVER.psql_args(db), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        holder.stdin.write(b"BEGIN; LOCK TABLE kept IN ACCESS EXCLUSIVE MODE; SELECT 1;\n")
-        holder.stdin.flush()
-        try:
-            self._wait_for("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                           "WHERE c.relname = 'kept' AND l.mode = 'AccessExclusiveLock' AND l.granted", db=db)
-            proc = subprocess.Popen([support.BINARY, "sync", url, "--format", "json", "--catalog",
-                                     f"sqlite://{catalog}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            self._wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connctl' "
-                           "AND wait_event_type = 'Lock'", db=db)
-            SERVER.restart_immediate()
-            stdout, stderr = proc.communicate(timeout=120)
-        finally:
-            holder.kill()
-            holder.stdin.close()
-            holder.wait()
+        proc, stdout, stderr = self._restart_while_waiting(
+            db, "public", "kept", ["sync", url, "--format", "json", "--catalog", f"sqlite://{catalog}"])
         self.assertEqual(3, proc.returncode, stderr.decode())
         self.assertEqual(b"", stdout)
         history = json.loads(run("history", "--format", "json", "--catalog", f"sqlite://{catalog}").stdout)
@@ -283,6 +243,28 @@ parallelism = {parallelism}
         self.assertIn(DATABASE, stderr.decode())
         self.assertFalse(out.exists())
         self.assertEqual([p.name for p in self.tmp.iterdir()], ["connctl.toml"])
+
+    def _restart_while_waiting(self, db, schema, table, args):
+        """Runs connctl with `args` while another session holds an exclusive
+        lock on schema.table in `db`, and restarts the server (immediate) once
+        connctl waits on that lock; returns (process, stdout, stderr)."""
+        holder = subprocess.Popen(SERVER.psql_args(db), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        holder.stdin.write(f"BEGIN; LOCK TABLE {schema}.{table} IN ACCESS EXCLUSIVE MODE; SELECT 1;\n".encode())
+        holder.stdin.flush()
+        try:
+            self._wait_for("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                           f"WHERE c.relname = '{table}' AND l.mode = 'AccessExclusiveLock' AND l.granted", db=db)
+            proc = subprocess.Popen([support.BINARY, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self._wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'connctl' "
+                           "AND wait_event_type = 'Lock'", db=db)
+            SERVER.restart_immediate()
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            holder.kill()
+            holder.stdin.close()
+            holder.wait()
+        return proc, stdout, stderr
 
     def _wait_for(self, sql, timeout=30, db=DATABASE):
         deadline = time.monotonic() + timeout
