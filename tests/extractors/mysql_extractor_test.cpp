@@ -53,22 +53,8 @@ std::string fqn(std::vector<std::string> components) {
   return schema::Fqn(std::move(components)).str();
 }
 
-Value attr(const schema::Entity& e, std::string_view key) {
-  for (const auto& [k, v] : e.attributes) {
-    if (k == key) return v;
-  }
-  return {};
-}
-
 std::string json(const Value& v) {
   return schema::to_canonical_json(v);
-}
-
-Value observation(const schema::Entity& e, std::string_view key) {
-  for (const auto& [k, v] : e.observations) {
-    if (k == key) return v;
-  }
-  return {};
 }
 
 const schema::Entity& get(const Extraction& x, const std::vector<std::string>& components) {

@@ -53,20 +53,6 @@ std::string fqn(std::vector<std::string> components) {
   return schema::Fqn(std::move(components)).str();
 }
 
-Value attr(const schema::Entity& e, std::string_view key) {
-  for (const auto& [k, v] : e.attributes) {
-    if (k == key) return v;
-  }
-  return {};
-}
-
-Value observation(const schema::Entity& e, std::string_view key) {
-  for (const auto& [k, v] : e.observations) {
-    if (k == key) return v;
-  }
-  return {};
-}
-
 const schema::Entity& get(const Extraction& x, const std::vector<std::string>& components) {
   const schema::Entity* e = x.sink.find(fqn(components));
   if (!e) throw std::runtime_error("no entity " + fqn(components));

@@ -74,26 +74,11 @@ inline std::string fqn(std::vector<std::string> components) {
   return schema::Fqn(std::move(components)).str();
 }
 
-// An attribute of an entity, or a null value when absent.
-inline schema::Value attr(const schema::Entity& e, std::string_view key) {
-  for (const auto& [k, v] : e.attributes) {
-    if (k == key) return v;
-  }
-  return {};
-}
-
 inline bool has_attr(const schema::Entity& e, std::string_view key) {
   for (const auto& [k, v] : e.attributes) {
     if (k == key) return true;
   }
   return false;
-}
-
-inline schema::Value observation(const schema::Entity& e, std::string_view key) {
-  for (const auto& [k, v] : e.observations) {
-    if (k == key) return v;
-  }
-  return {};
 }
 
 inline schema::Value strings(std::vector<std::string> items) {

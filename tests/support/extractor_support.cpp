@@ -28,4 +28,18 @@ std::unique_ptr<Extraction> extract(const extractors::SourceSpec& s,
   return out;
 }
 
+schema::Value attr(const schema::Entity& e, std::string_view key) {
+  for (const auto& [k, v] : e.attributes) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+schema::Value observation(const schema::Entity& e, std::string_view key) {
+  for (const auto& [k, v] : e.observations) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
 }  // namespace connctl::testing

@@ -5,9 +5,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/config.hpp"
 #include "extractors/extractor.hpp"
+#include "schema/entity.hpp"
+#include "schema/value.hpp"
 #include "support/test_support.hpp"
 
 namespace connctl::testing {
@@ -27,5 +30,9 @@ struct Extraction {
 // extracts into a CollectingSink.
 std::unique_ptr<Extraction> extract(const extractors::SourceSpec& s,
                                     const extractors::ExtractRequest& request = {});
+
+// An attribute (observation) of an entity, or a null value when absent.
+schema::Value attr(const schema::Entity& e, std::string_view key);
+schema::Value observation(const schema::Entity& e, std::string_view key);
 
 }  // namespace connctl::testing
