@@ -97,6 +97,10 @@ std::string make_entity_id(std::string_view source, EntityKind kind, std::string
   return short_sha256_hex(key);
 }
 
+std::string short_digest(std::string_view data) {
+  return short_sha256_hex(data);
+}
+
 std::string fingerprint_of(const Value& body) {
   return short_sha256_hex(to_canonical_json(body));
 }

@@ -77,6 +77,9 @@ class EntityBuilder {
 };
 
 std::string make_entity_id(std::string_view source, EntityKind kind, std::string_view fqn);
+// The first 128 bits of SHA-256 of `data`, as 32 hex digits (ids and
+// fingerprints are made this way).
+std::string short_digest(std::string_view data);
 std::string fingerprint_of(const Value& body);
 // The same as fingerprint_of(entity.body()), without building the body.
 std::string fingerprint_of(const Entity& entity);
