@@ -13,6 +13,24 @@ from support import BINARY, CliTestCase, build_sample, run, stderr_lines
 
 
 class CommandsTest(CliTestCase):
+    def test_example_config_with_every_commented_source_uncommented_is_valid(self):
+        from support import SOURCE_DIR
+        text = (SOURCE_DIR / "config.example.toml").read_text()
+        out, in_block = [], False
+        for line in text.splitlines():
+            in_block = in_block or line == "# [[source]]"
+            if not line.strip():
+                in_block = False
+            out.append(line[2:] if in_block and line.startswith("# ") else line)
+        config = self.tmp / "connctl.toml"
+        config.write_text("\n".join(out) + "\n")
+        (self.tmp / "examples").mkdir()
+        build_sample(self.tmp / "examples")
+        proc = run("--config", str(config), "config", "validate",
+                   env={"PGPASSWORD": "example-pw", "MYSQL_PASSWORD": "example-pw"})
+        self.assertExit(proc, 0)
+        self.assertNotIn(b"example-pw", proc.stdout + proc.stderr)
+
     def test_version(self):
         proc = run("--version")
         self.assertExit(proc, 0)
