@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/url.hpp"
+#include "daemon/run_sync.hpp"
 #include "extractors/source.hpp"
 
 namespace connctl::cli {
@@ -71,48 +72,26 @@ void print_summary(const catalog::SyncSummary& s, const std::string& format) {
 }
 
 int run_sync(const SyncCommandOptions& opts, Context& ctx) {
-  auto [spec, request, extractor] = open_source(opts.selection, ctx);
-
+  auto [spec, request] = select_source(opts.selection, ctx);
   auto store = catalog::open_store(ctx.catalog_url());
-  catalog::SyncOptions sync_options;
-  sync_options.run.source = spec.name;
-  sync_options.allow_mass_delete = opts.allow_mass_delete;
-  sync_options.lineage = request.lineage;
-  catalog::Sync sync(*store, sync_options);
-  CountingSink counter(sync);
-  std::unique_ptr<ProgressSink> progress = progress_on_terminal(counter, spec.name, ctx);
-  schema::EntitySink& sink = progress ? static_cast<schema::EntitySink&>(*progress) : counter;
 
-  core::log_debug("syncing source '{}' ({}) into {}", spec.name, spec.type, store->describe());
-  extractors::ExtractResult result;
-  try {
-    result = extractor->extract(request, sink, ctx.cancel());
-  } catch (const core::Error& e) {
-    // A failed extraction is recorded, and nothing else is written.
-    sync.abandon(e.code() == core::ExitCode::interrupted ? catalog::RunStatus::interrupted
-                                                         : catalog::RunStatus::failed,
-                 e.what());
-    throw;
-  } catch (const std::exception& e) {
-    sync.abandon(catalog::RunStatus::failed, e.what());
-    throw;
-  }
-  progress.reset();
-  if (ctx.cancel().cancelled()) {
-    sync.abandon(catalog::RunStatus::interrupted, "interrupted by a signal");
+  daemon::SyncRunOptions run_options;
+  run_options.allow_mass_delete = opts.allow_mass_delete;
+  run_options.wrap_sink = [&](schema::EntitySink& next) -> std::unique_ptr<schema::EntitySink> {
+    return progress_on_terminal(next, spec.name, ctx);
+  };
+  daemon::SyncRunResult result = daemon::run_sync(spec, request, *store, run_options, ctx.cancel());
+  const catalog::SyncSummary& summary = result.summary;
+  if (summary.status == catalog::RunStatus::interrupted && !result.error) {
     core::log_error("sync of source '{}' interrupted; the catalog is unchanged (run {})", spec.name,
-                    sync.run_id());
+                    summary.run_id);
     return static_cast<int>(core::ExitCode::interrupted);
   }
-  const extractors::Filter filter = request.filter;
-  auto summary = sync.commit(result.completeness, [&filter](const std::vector<std::string>& path) {
-    return filter.matches(path);
-  });
+  if (result.error) std::rethrow_exception(result.error);
   print_summary(summary, opts.format);
   core::log_info("synced source '{}' into {}: run {} {}", spec.name, store->describe(),
                  summary.run_id, catalog::to_string(summary.status));
-  return static_cast<int>(summary.status == catalog::RunStatus::partial ? core::ExitCode::partial
-                                                                        : core::ExitCode::ok);
+  return static_cast<int>(result.exit_code);
 }
 
 }  // namespace

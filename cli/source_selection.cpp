@@ -23,16 +23,21 @@ extractors::SourceSpec resolve_source(std::string_view name_or_url, Context& ctx
   return extractors::resolve_source(name_or_url, config);
 }
 
+SelectedSource select_source(const SourceSelection& selection, Context& ctx) {
+  SelectedSource selected;
+  selected.spec = resolve_source(selection.source, ctx);
+  selected.request = extractors::request_from_settings(selected.spec);
+  for (const auto& p : selection.includes) selected.request.filter.include(p);
+  for (const auto& p : selection.excludes) selected.request.filter.exclude(p);
+  if (selection.no_lineage) selected.request.lineage = false;
+  if (selection.stats) selected.request.stats = true;
+  return selected;
+}
+
 OpenedSource open_source(const SourceSelection& selection, Context& ctx) {
-  OpenedSource opened;
-  opened.spec = resolve_source(selection.source, ctx);
-  opened.request = extractors::request_from_settings(opened.spec);
-  for (const auto& p : selection.includes) opened.request.filter.include(p);
-  for (const auto& p : selection.excludes) opened.request.filter.exclude(p);
-  if (selection.no_lineage) opened.request.lineage = false;
-  if (selection.stats) opened.request.stats = true;
-  opened.extractor = extractors::open_extractor(opened.spec);
-  return opened;
+  auto [spec, request] = select_source(selection, ctx);
+  auto extractor = extractors::open_extractor(spec);
+  return OpenedSource{std::move(spec), std::move(request), std::move(extractor)};
 }
 
 std::unique_ptr<ProgressSink> progress_on_terminal(schema::EntitySink& next,

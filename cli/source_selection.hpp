@@ -36,6 +36,14 @@ struct OpenedSource {
   std::unique_ptr<extractors::Extractor> extractor;
 };
 
+struct SelectedSource {
+  extractors::SourceSpec spec;
+  extractors::ExtractRequest request;  // the source's settings plus the command's flags
+};
+
+// The spec and request without opening the extractor (sync opens it itself).
+SelectedSource select_source(const SourceSelection& selection, Context& ctx);
+
 OpenedSource open_source(const SourceSelection& selection, Context& ctx);
 
 // A progress line on stderr when it is a terminal and --quiet is not set;
