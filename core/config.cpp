@@ -283,6 +283,22 @@ const std::vector<KeySpec>& job_keys() {
       {"splay", KeyType::duration, false, false, "a per-job delay added to each scheduled time",
        "0s"},
       {"enabled", KeyType::boolean, false, false, "whether the daemon schedules it", "true"},
+      {"retry_backoff", KeyType::duration, false, false,
+       "delay before the first retry; doubles for each further one, with jitter", "30s"},
+      {"on_failure", KeyType::string, false, false,
+       "a command (the failed run as JSON on stdin) or an http(s):// webhook URL", ""},
+  };
+  return keys;
+}
+
+const std::vector<KeySpec>& daemon_keys() {
+  static const std::vector<KeySpec> keys = {
+      {"max_concurrent_runs", KeyType::integer, false, false, "runs at the same time", "4"},
+      {"shutdown_grace", KeyType::duration, false, false,
+       "how long running syncs may finish after SIGTERM before they are cancelled", "30s"},
+      {"on_failure", KeyType::string, false, false, "default for jobs without their own", ""},
+      {"failure_threshold", KeyType::integer, false, false,
+       "notify when a job has failed this many times in a row", "3"},
   };
   return keys;
 }
@@ -303,15 +319,17 @@ class ConfigParser {
     // Every top-level key is checked before anything else so that a misspelt
     // [[sources]] is reported as such and not as "no [[source]] named ...".
     for (const auto& [key, node] : in_file_order(root)) {
-      if (key->str() != "catalog" && key->str() != "source" && key->str() != "job") {
-        fail_at(
-            at(*key),
-            fmt::format("unknown top-level key '{}'{}; expected [catalog], [[source]] or [[job]]",
-                        key->str(), suggestion(key->str(), {"catalog", "source", "job"})));
+      if (key->str() != "catalog" && key->str() != "daemon" && key->str() != "source" &&
+          key->str() != "job") {
+        fail_at(at(*key),
+                fmt::format("unknown top-level key '{}'{}; expected [catalog], [daemon], "
+                            "[[source]] or [[job]]",
+                            key->str(), suggestion(key->str(), {"catalog", "daemon", "source", "job"})));
       }
     }
     if (auto it = root.find("catalog"); it != root.end())
       parse_catalog(it->first, it->second, config);
+    if (auto it = root.find("daemon"); it != root.end()) parse_daemon(it->first, it->second, config);
     for (const toml::table* table : array_of_tables(root, "source")) {
       config.sources.push_back(parse_source(*table, config));
     }
@@ -367,6 +385,58 @@ class ConfigParser {
       Resolved url = resolve(text->get(), at(*k), "url", false);
       check_url(url, at(*k), "catalog");
       config.catalog.url = std::move(url.value);
+    }
+  }
+
+  void parse_daemon(const toml::key& key, const toml::node& node, Config& config) const {
+    const toml::table* table = node.as_table();
+    if (!table) fail_at(at(key), fmt::format("'daemon' must be a table, got {}", describe(node)));
+    DaemonConfig& daemon = config.daemon;
+    daemon.where = at(node);
+    const std::string context = "daemon";
+    Settings settings;
+    for (const auto& [k, value] : in_file_order(*table)) {
+      const auto& specs = daemon_keys();
+      auto spec = std::find_if(specs.begin(), specs.end(),
+                               [&](const KeySpec& s) { return s.name == k->str(); });
+      if (spec == specs.end()) {
+        fail_at(at(*k), fmt::format("{}: unknown key '{}'{}", context, k->str(),
+                                    suggestion(k->str(), names_of(specs))));
+      }
+      bool literal = false;
+      settings.set(spec->name, Setting{convert(*spec, *k, *value, context, literal), at(*k), false});
+    }
+    auto where = [&](std::string_view k) { return settings.find(k)->where; };
+    daemon.max_concurrent_runs =
+        settings.get_integer("max_concurrent_runs").value_or(daemon.max_concurrent_runs);
+    if (daemon.max_concurrent_runs < 1 || daemon.max_concurrent_runs > 256) {
+      fail_at(where("max_concurrent_runs"),
+              fmt::format("daemon: key 'max_concurrent_runs': must be between 1 and 256, got {}",
+                          daemon.max_concurrent_runs));
+    }
+    daemon.shutdown_grace_ms =
+        settings.get_duration_ms("shutdown_grace").value_or(daemon.shutdown_grace_ms);
+    daemon.on_failure = settings.get_string("on_failure");
+    if (daemon.on_failure) check_on_failure(*daemon.on_failure, where("on_failure"), context);
+    daemon.failure_threshold =
+        settings.get_integer("failure_threshold").value_or(daemon.failure_threshold);
+    if (daemon.failure_threshold < 1) {
+      fail_at(where("failure_threshold"),
+              fmt::format("daemon: key 'failure_threshold': must be 1 or more, got {}",
+                          daemon.failure_threshold));
+    }
+  }
+
+  // A notification target: a command line, or a webhook URL (http or https).
+  void check_on_failure(const std::string& value, const Location& where,
+                        std::string_view context) const {
+    if (value.find_first_not_of(" \t") == std::string::npos) {
+      fail_at(where, fmt::format("{}: key 'on_failure': must not be empty", context));
+    }
+    if (looks_like_url(value) && !value.starts_with("http://") && !value.starts_with("https://")) {
+      fail_at(where, fmt::format("{}: key 'on_failure': a webhook must be an http:// or https:// "
+                                 "URL, got '{}'",
+                                 context, value.substr(0, value.find(':'))));
     }
   }
 
@@ -661,6 +731,13 @@ class ConfigParser {
               fmt::format("{}: key 'retries': must be 0 or more, got {}", context, job.retries));
     }
     job.enabled = settings.get_bool("enabled").value_or(job.enabled);
+    job.retry_backoff_ms = settings.get_duration_ms("retry_backoff").value_or(job.retry_backoff_ms);
+    if (job.retry_backoff_ms == 0 && settings.has("retry_backoff")) {
+      fail_at(where("retry_backoff"),
+              fmt::format("{}: key 'retry_backoff': must be longer than 0s", context));
+    }
+    job.on_failure = settings.get_string("on_failure");
+    if (job.on_failure) check_on_failure(*job.on_failure, where("on_failure"), context);
     return job;
   }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The configuration file (TOML): [catalog], [[source]] and [[job]].
+// The configuration file (TOML): [catalog], [daemon], [[source]] and [[job]].
 // Parsing and validation live here; what keys a source type accepts comes
 // from the extractor registry through a SourceTypeLookup, so that core/ does
 // not depend on extractors/. Every error names the file, line, column and key.
@@ -98,12 +98,24 @@ struct JobConfig {
   std::optional<std::int64_t> catch_up_deadline_ms;
   std::int64_t splay_ms = 0;
   bool enabled = true;
+  std::int64_t retry_backoff_ms = 30'000;  // the first retry's delay; doubles each time
+  std::optional<std::string> on_failure;    // a command, or an http(s):// webhook URL
+  Location where;
+};
+
+// [daemon]: settings of `connctl daemon` as a whole.
+struct DaemonConfig {
+  std::int64_t max_concurrent_runs = 4;
+  std::int64_t shutdown_grace_ms = 30'000;
+  std::optional<std::string> on_failure;  // for jobs without their own
+  std::int64_t failure_threshold = 3;     // notify once a job has failed this many times in a row
   Location where;
 };
 
 struct Config {
   std::string path;  // the file it was read from ("" when built in memory)
   CatalogConfig catalog;
+  DaemonConfig daemon;
   std::vector<SourceConfig> sources;
   std::vector<JobConfig> jobs;
 

@@ -232,6 +232,70 @@ TEST_F(ConfigTest, ParsesAFullConfig) {
   EXPECT_EQ(config.find_job("nope"), nullptr);
 }
 
+TEST_F(ConfigTest, ParsesDaemonSettingsAndJobNotifications) {
+  Config config = parse(R"([daemon]
+max_concurrent_runs = 2
+shutdown_grace = "45s"
+on_failure = "https://hooks.example.com/connctl"
+failure_threshold = 5
+
+[[source]]
+name = "a"
+type = "sqlite"
+path = "a.db"
+
+[[job]]
+name = "j"
+source = "a"
+schedule = "@daily"
+retry_backoff = "10s"
+on_failure = "logger -t connctl"
+
+[[job]]
+name = "k"
+source = "a"
+schedule = "@daily"
+)");
+  EXPECT_EQ(config.daemon.max_concurrent_runs, 2);
+  EXPECT_EQ(config.daemon.shutdown_grace_ms, 45'000);
+  EXPECT_EQ(config.daemon.on_failure, "https://hooks.example.com/connctl");
+  EXPECT_EQ(config.daemon.failure_threshold, 5);
+  EXPECT_EQ(config.find_job("j")->retry_backoff_ms, 10'000);
+  EXPECT_EQ(config.find_job("j")->on_failure, "logger -t connctl");
+  EXPECT_EQ(config.find_job("k")->retry_backoff_ms, 30'000);
+  EXPECT_EQ(config.find_job("k")->on_failure, std::nullopt);
+
+  Config defaults = parse("");
+  EXPECT_EQ(defaults.daemon.max_concurrent_runs, 4);
+  EXPECT_EQ(defaults.daemon.shutdown_grace_ms, 30'000);
+  EXPECT_EQ(defaults.daemon.on_failure, std::nullopt);
+  EXPECT_EQ(defaults.daemon.failure_threshold, 3);
+}
+
+TEST_F(ConfigTest, DaemonSettingsAreValidated) {
+  const std::string job = "[[source]]\nname = \"a\"\ntype = \"sqlite\"\npath = \"a.db\"\n[[job]]\n"
+                          "name = \"j\"\nsource = \"a\"\nschedule = \"@daily\"\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"[daemon]\nmax_concurrent_runs = 0\n",
+       "connctl.toml:2:1: daemon: key 'max_concurrent_runs': must be between 1 and 256, got 0"},
+      {"[daemon]\nfailure_threshold = 0\n",
+       "connctl.toml:2:1: daemon: key 'failure_threshold': must be 1 or more, got 0"},
+      {"[daemon]\nshutdown_grase = \"5s\"\n",
+       "connctl.toml:2:1: daemon: unknown key 'shutdown_grase' (did you mean 'shutdown_grace'?)"},
+      {"[daemon]\non_failure = \"ftp://x/y\"\n",
+       "connctl.toml:2:1: daemon: key 'on_failure': a webhook must be an http:// or https:// URL, "
+       "got 'ftp'"},
+      {"daemon = 3\n", "connctl.toml:1:1: 'daemon' must be a table, got an integer"},
+      {job + "retry_backoff = \"0s\"\n",
+       "connctl.toml:9:1: job 'j': key 'retry_backoff': must be longer than 0s"},
+      {job + "on_failure = \"  \"\n",
+       "connctl.toml:9:1: job 'j': key 'on_failure': must not be empty"},
+  };
+  for (const auto& [toml, message] : cases) {
+    EXPECT_EQ(parse_error(toml), message) << toml;
+  }
+}
+
 TEST_F(ConfigTest, AcceptsAnEmptyFile) {
   Config config = parse("# nothing configured yet\n");
   EXPECT_FALSE(config.catalog.url);
@@ -333,10 +397,10 @@ struct ErrorCase {
 const ErrorCase k_error_cases[] = {
     {"unknown_top_level_key_with_suggestion", "[[sources]]\nname = \"a\"\n",
      "connctl.toml:1:3: unknown top-level key 'sources' (did you mean 'source'?); expected "
-     "[catalog], [[source]] or [[job]]"},
+     "[catalog], [daemon], [[source]] or [[job]]"},
     {"unknown_top_level_key", "verbose = true\n",
-     "connctl.toml:1:1: unknown top-level key 'verbose'; expected [catalog], [[source]] or "
-     "[[job]]"},
+     "connctl.toml:1:1: unknown top-level key 'verbose'; expected [catalog], [daemon], "
+     "[[source]] or [[job]]"},
     {"source_as_single_table", "[source]\nname = \"a\"\n",
      "connctl.toml:1:2: 'source' must be an array of tables: write [[source]], not [source]"},
     {"source_element_not_a_table", "source = [1]\n",
