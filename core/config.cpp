@@ -324,12 +324,14 @@ class ConfigParser {
         fail_at(at(*key),
                 fmt::format("unknown top-level key '{}'{}; expected [catalog], [daemon], "
                             "[[source]] or [[job]]",
-                            key->str(), suggestion(key->str(), {"catalog", "daemon", "source", "job"})));
+                            key->str(),
+                            suggestion(key->str(), {"catalog", "daemon", "source", "job"})));
       }
     }
     if (auto it = root.find("catalog"); it != root.end())
       parse_catalog(it->first, it->second, config);
-    if (auto it = root.find("daemon"); it != root.end()) parse_daemon(it->first, it->second, config);
+    if (auto it = root.find("daemon"); it != root.end())
+      parse_daemon(it->first, it->second, config);
     for (const toml::table* table : array_of_tables(root, "source")) {
       config.sources.push_back(parse_source(*table, config));
     }
@@ -404,7 +406,8 @@ class ConfigParser {
                                     suggestion(k->str(), names_of(specs))));
       }
       bool literal = false;
-      settings.set(spec->name, Setting{convert(*spec, *k, *value, context, literal), at(*k), false});
+      settings.set(spec->name,
+                   Setting{convert(*spec, *k, *value, context, literal), at(*k), false});
     }
     auto where = [&](std::string_view k) { return settings.find(k)->where; };
     daemon.max_concurrent_runs =

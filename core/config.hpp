@@ -99,7 +99,7 @@ struct JobConfig {
   std::int64_t splay_ms = 0;
   bool enabled = true;
   std::int64_t retry_backoff_ms = 30'000;  // the first retry's delay; doubles each time
-  std::optional<std::string> on_failure;    // a command, or an http(s):// webhook URL
+  std::optional<std::string> on_failure;   // a command, or an http(s):// webhook URL
   Location where;
 };
 

@@ -19,8 +19,8 @@ class RunWatch {
   RunWatch(const core::CancelToken& parent, std::optional<std::chrono::milliseconds> timeout)
       : m_parent(parent) {
     if (parent.cancelled()) m_token.cancel();
-    const auto deadline = timeout ? std::optional(std::chrono::steady_clock::now() + *timeout)
-                                  : std::nullopt;
+    const auto deadline =
+        timeout ? std::optional(std::chrono::steady_clock::now() + *timeout) : std::nullopt;
     m_thread = std::jthread([this, deadline](std::stop_token stop) {
       std::mutex mutex;
       std::condition_variable_any wake;
@@ -58,9 +58,9 @@ catalog::RunStatus status_for_cancel(const RunWatch& watch) {
 
 }  // namespace
 
-SyncRunResult run_sync(const extractors::SourceSpec& spec, const extractors::ExtractRequest& request,
-                       catalog::CatalogStore& store, const SyncRunOptions& options,
-                       const core::CancelToken& cancel) {
+SyncRunResult run_sync(const extractors::SourceSpec& spec,
+                       const extractors::ExtractRequest& request, catalog::CatalogStore& store,
+                       const SyncRunOptions& options, const core::CancelToken& cancel) {
   auto extractor = extractors::open_extractor(spec);
 
   catalog::SyncOptions sync_options;
@@ -79,8 +79,8 @@ SyncRunResult run_sync(const extractors::SourceSpec& spec, const extractors::Ext
     return result;
   };
   auto cancelled_message = [&] {
-    return watch.timed_out() ? fmt::format("timed out after {}", core::format_duration_ms(
-                                                                     options.timeout->count()))
+    return watch.timed_out() ? fmt::format("timed out after {}",
+                                           core::format_duration_ms(options.timeout->count()))
                              : std::string("interrupted by a signal");
   };
 
@@ -108,15 +108,15 @@ SyncRunResult run_sync(const extractors::SourceSpec& spec, const extractors::Ext
   }
   const extractors::Filter filter = request.filter;
   try {
-    result.summary =
-        sync.commit(extracted.completeness,
-                    [&filter](const std::vector<std::string>& path) { return filter.matches(path); });
+    result.summary = sync.commit(
+        extracted.completeness,
+        [&filter](const std::vector<std::string>& path) { return filter.matches(path); });
   } catch (const core::Error& e) {
     // commit recorded the run as failed (the mass-delete guard, a store error).
     return fail(catalog::RunStatus::failed, e.what(), e.code());
   }
   result.exit_code = result.summary.status == catalog::RunStatus::partial ? core::ExitCode::partial
-                                                                         : core::ExitCode::ok;
+                                                                          : core::ExitCode::ok;
   return result;
 }
 

@@ -41,8 +41,8 @@ struct SyncRunResult {
 // records the run, extracts and commits. Failures of the run itself are
 // returned, not thrown, with the run recorded. `cancel` stops the run (status
 // interrupted).
-SyncRunResult run_sync(const extractors::SourceSpec& spec, const extractors::ExtractRequest& request,
-                       catalog::CatalogStore& store, const SyncRunOptions& options,
-                       const core::CancelToken& cancel);
+SyncRunResult run_sync(const extractors::SourceSpec& spec,
+                       const extractors::ExtractRequest& request, catalog::CatalogStore& store,
+                       const SyncRunOptions& options, const core::CancelToken& cancel);
 
 }  // namespace connctl::daemon

@@ -68,8 +68,8 @@ void Scheduler::set_jobs(const std::vector<core::JobConfig>& jobs) {
       next.emplace(job.name, std::move(state));
       continue;
     }
-    JobState state{job, schedule_of(job), stable_splay(job.name, job.splay_ms), {}, {}, {}, {},
-                   false, 0};
+    JobState state{
+        job, schedule_of(job), stable_splay(job.name, job.splay_ms), {}, {}, {}, {}, false, 0};
     state.next_fire = state.schedule.next(now);
     if (old != m_jobs.end()) {
       // Rescheduled, but a run that is going on stays undisturbed and unique.

@@ -74,8 +74,9 @@ class Scheduler {
   // replaced by a newer one), for the log.
   std::vector<DueRun> take_skipped();
 
-  // The caller finished a run returned by take_due(). A failed run with retries left is retried after retry_delay(); a queued
-  // fire becomes due at once.
+  // The caller finished a run returned by take_due(). A failed run with
+  // retries left is retried after retry_delay(); a queued fire becomes due
+  // at once.
   void finished(const DueRun& run, RunOutcome outcome);
 
   // When take_due() will next return something (nullopt: nothing scheduled).
@@ -92,7 +93,7 @@ class Scheduler {
     core::JobConfig config;
     CronSchedule schedule;
     std::chrono::milliseconds splay{0};
-    core::TimePoint next_fire;  // cron time; due at next_fire + splay
+    core::TimePoint next_fire;      // cron time; due at next_fire + splay
     std::optional<DueRun> pending;  // a retry or catch-up waiting for its time
     std::optional<core::TimePoint> pending_at;
     std::optional<DueRun> queued;  // a fire waiting for the running run to end

@@ -273,8 +273,9 @@ schedule = "@daily"
 }
 
 TEST_F(ConfigTest, DaemonSettingsAreValidated) {
-  const std::string job = "[[source]]\nname = \"a\"\ntype = \"sqlite\"\npath = \"a.db\"\n[[job]]\n"
-                          "name = \"j\"\nsource = \"a\"\nschedule = \"@daily\"\n";
+  const std::string job =
+      "[[source]]\nname = \"a\"\ntype = \"sqlite\"\npath = \"a.db\"\n[[job]]\n"
+      "name = \"j\"\nsource = \"a\"\nschedule = \"@daily\"\n";
   const std::pair<std::string, std::string> cases[] = {
       {"[daemon]\nmax_concurrent_runs = 0\n",
        "connctl.toml:2:1: daemon: key 'max_concurrent_runs': must be between 1 and 256, got 0"},
