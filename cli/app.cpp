@@ -135,6 +135,7 @@ int run(int argc, char** argv) {
   add_catalog_command(app, ctx);
   add_diff_command(app, ctx);
   add_schedule_command(app, ctx);
+  add_daemon_command(app, ctx);
 
   install_signal_handlers();
   try {

@@ -59,5 +59,6 @@ void add_history_command(CLI::App& app, Context& ctx);
 void add_catalog_command(CLI::App& app, Context& ctx);
 void add_diff_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);
+void add_daemon_command(CLI::App& app, Context& ctx);
 
 }  // namespace connctl::cli
