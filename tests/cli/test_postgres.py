@@ -157,6 +157,31 @@ class PostgresCliTest(CliTestCase):
         self.assertGreaterEqual(summary["removed"], 2)  # the table and its column
         self.assertFalse(any(f.endswith(".public.gone") for f in live()))
 
+    def test_a_filter_that_excludes_a_schema_removes_nothing_from_it(self):
+        db = "excluded_schema"
+        SERVER.psql("postgres", f"DROP DATABASE IF EXISTS {db}")
+        SERVER.psql("postgres", f"CREATE DATABASE {db}")
+        # Enough tables that two removals stay under the 20% mass-delete guard.
+        SERVER.psql(db, "CREATE SCHEMA a; CREATE TABLE a.t (id int); CREATE SCHEMA b; CREATE TABLE b.t (id int);"
+                        + "".join(f"CREATE TABLE a.keep{i} (id int); CREATE TABLE b.keep{i} (id int);"
+                                  for i in range(6)))
+        url = f"postgresql://postgres@127.0.0.1:{SERVER.port}/{db}?sslmode=disable"
+        catalog = f"sqlite://{self.tmp / 'catalog.db'}"
+
+        def sync(*extra):
+            proc = run("sync", url, "--format", "json", "--catalog", catalog, *extra)
+            self.assertExit(proc, 0)
+            return json.loads(proc.stdout)
+
+        sync()
+        SERVER.psql(db, "DROP TABLE b.t; DROP TABLE a.t")
+        filtered = sync("--exclude", f"{db}.b")
+        self.assertEqual(2, filtered["removed"], "a.t and its column go; nothing of b")
+        show = run("catalog", "show", f"{db}.{db}.b.t", "--catalog", catalog)
+        self.assertExit(show, 0)
+        full = sync()
+        self.assertEqual(2, full["removed"], "b.t and its column, once b is in scope again")
+
     def _multi_config(self, databases, parallelism=2):
         config = self.tmp / "connctl.toml"
         listed = ", ".join(f'"{d}"' for d in databases)
