@@ -21,6 +21,7 @@ struct SyncCommandOptions {
   SourceSelection selection;
   std::string format = "text";
   bool allow_mass_delete = false;
+  bool full = false;
 };
 
 void print_summary(const catalog::SyncSummary& s, const std::string& format) {
@@ -77,6 +78,7 @@ int run_sync(const SyncCommandOptions& opts, Context& ctx) {
 
   daemon::SyncRunOptions run_options;
   run_options.allow_mass_delete = opts.allow_mass_delete;
+  run_options.full = opts.full;
   run_options.wrap_sink = [&](schema::EntitySink& next) -> std::unique_ptr<schema::EntitySink> {
     return progress_on_terminal(next, spec.name, ctx);
   };
@@ -114,6 +116,8 @@ Exit codes: 0 ok, 1 runtime failure or mass delete refused, 2 bad arguments,
   add_source_selection(*cmd, opts->selection, "Record observations such as row counts");
   cmd->add_option("--format", opts->format, "Summary as a text line or JSON")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--full", opts->full,
+                "Extract even when the source's change signature says nothing changed");
   cmd->add_flag("--allow-mass-delete", opts->allow_mass_delete,
                 "Allow removing more than 20% of the source's entities");
   cmd->callback([opts, &ctx] { ctx.action = [opts, &ctx] { return run_sync(*opts, ctx); }; });

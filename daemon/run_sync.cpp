@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/version.hpp"
+#include "schema/entity.hpp"
 
 namespace connctl::daemon {
 namespace {
@@ -83,6 +85,30 @@ SyncRunResult run_sync(const extractors::SourceSpec& spec,
                                            core::format_duration_ms(options.timeout->count()))
                              : std::string("interrupted by a signal");
   };
+
+  // An unchanged source (same change signature, same scope, same connctl as
+  // its newest successful run) is recorded without extracting it.
+  try {
+    if (!options.full) {
+      if (auto signature = extractor->change_signature(request, watch.token())) {
+        const std::string key =
+            fmt::format("connctl {}\nlineage {}\n{}{}", core::k_version, request.lineage ? 1 : 0,
+                        request.filter.describe(), *signature);
+        if (sync.use_signature(schema::short_digest(key))) {
+          core::log_info("source '{}' is unchanged since its last run (change signature)",
+                         spec.name);
+          result.summary = sync.commit_unchanged();
+          return result;
+        }
+      }
+    }
+  } catch (const core::Error& e) {
+    if (watch.token().cancelled()) {
+      return fail(status_for_cancel(watch), cancelled_message(),
+                  watch.timed_out() ? core::ExitCode::runtime : core::ExitCode::interrupted);
+    }
+    return fail(catalog::RunStatus::failed, e.what(), e.code());
+  }
 
   extractors::ExtractResult extracted;
   try {

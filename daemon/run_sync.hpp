@@ -23,6 +23,9 @@ namespace connctl::daemon {
 struct SyncRunOptions {
   catalog::RunStart run;  // job, trigger, scheduled_for; source is taken from the spec
   bool allow_mass_delete = false;
+  // Extract even when the source's change signature says nothing changed
+  // since its last successful run (`connctl sync --full`, a job's mode = full).
+  bool full = false;
   // Cancels the run cooperatively once it has run this long; the run is then
   // recorded as timed_out.
   std::optional<std::chrono::milliseconds> timeout;

@@ -387,6 +387,7 @@ Completed Service::Impl::execute(const DueRun& run,
     run_options.run.job = run.job;
     run_options.run.trigger = std::string(to_string(run.trigger));
     run_options.run.scheduled_for = scheduled_for;
+    run_options.full = done.job.mode == "full";
     if (done.job.timeout_ms) run_options.timeout = std::chrono::milliseconds(*done.job.timeout_ms);
     SyncRunResult result = run_sync(spec, request, *store, run_options, cancel);
     done.run_id = result.summary.run_id;

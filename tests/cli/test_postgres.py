@@ -182,7 +182,41 @@ class PostgresCliTest(CliTestCase):
         full = sync()
         self.assertEqual(2, full["removed"], "b.t and its column, once b is in scope again")
 
-    def _multi_config(self, databases, parallelism=2):
+    def test_an_unchanged_database_is_synced_by_its_change_signature_without_extracting(self):
+        db = "signature_sync"
+        SERVER.psql("postgres", f"DROP DATABASE IF EXISTS {db}")
+        SERVER.psql("postgres", f"CREATE DATABASE {db}")
+        SERVER.psql(db, "CREATE TABLE t (id int, v text)")
+        url = f"postgresql://postgres@127.0.0.1:{SERVER.port}/{db}?sslmode=disable"
+        catalog = f"sqlite://{self.tmp / 'catalog.db'}"
+
+        def sync(*extra):
+            proc = run("sync", url, "--format", "json", "--catalog", catalog, *extra)
+            self.assertExit(proc, 0)
+            return json.loads(proc.stdout), proc.stderr.decode()
+
+        first, log = sync()
+        self.assertNotIn("unchanged since its last run", log)
+        SERVER.psql(db, "INSERT INTO t VALUES (1, 'x'); ANALYZE t")
+        skipped, log = sync()
+        self.assertIn("unchanged since its last run", log)
+        self.assertEqual((0, 0, 0, first["added"]),
+                         (skipped["added"], skipped["changed"], skipped["removed"], skipped["unchanged"]))
+        full, log = sync("--full")
+        self.assertNotIn("unchanged since its last run", log)
+        self.assertEqual(first["added"], full["unchanged"])
+        SERVER.psql(db, "COMMENT ON COLUMN t.v IS 'value'")
+        changed, log = sync()
+        self.assertNotIn("unchanged since its last run", log)
+        self.assertEqual(1, changed["changed"])
+        self.assertIn("unchanged since its last run", sync()[1])
+        # A different scope is not the same run: it extracts.
+        self.assertNotIn("unchanged since its last run", sync("--exclude", f"{db}.nothing")[1])
+        history = json.loads(run("history", "--format", "json", "--catalog", catalog).stdout)
+        self.assertTrue(all(r["status"] == "succeeded" for r in history))
+        self.assertExit(run("catalog", "verify", "--catalog", catalog), 0)
+
+    def _multi_config(self, databases, parallelism=2, include=None):
         config = self.tmp / "connctl.toml"
         listed = ", ".join(f'"{d}"' for d in databases)
         config.write_text(f"""[[source]]
@@ -196,7 +230,7 @@ password = "${{env:MULTI_PG_PASSWORD}}"
 sslmode = "disable"
 databases = [{listed}]
 parallelism = {parallelism}
-""")
+""" + (f'include = ["{include}"]\n' if include else ""))
         return config
 
     def _run_multi(self, config, *args):
@@ -207,7 +241,8 @@ parallelism = {parallelism}
             SERVER.psql("postgres", f"DROP DATABASE IF EXISTS {db}")
             SERVER.psql("postgres", f"CREATE DATABASE {db}")
             SERVER.psql(db, "CREATE SCHEMA s; CREATE TABLE s.t (id int); GRANT USAGE ON SCHEMA s TO PUBLIC")
-        config = self._multi_config(["*"])
+        # Only this test's databases: other tests leave theirs on the server.
+        config = self._multi_config(["*"], include="multi_*")
         catalog = f"sqlite://{self.tmp / 'catalog.db'}"
         try:
             first = self._run_multi(config, "sync", "multi", "--format", "json", "--catalog", catalog)
