@@ -120,6 +120,25 @@ void CatalogReader::read_properties(DatabaseRow& out) {
   out.page_count = m_db.execAndGet(pragma("page_count")).getInt64();
 }
 
+std::string CatalogReader::change_signature() {
+  DatabaseRow properties;
+  read_properties(properties);
+  std::string text =
+      m_schema + "|" + properties.encoding + "|" + std::to_string(properties.user_version) + "|" +
+      std::to_string(properties.application_id) + "|" + std::to_string(properties.page_size) + "\n";
+  SQLite::Statement rows(m_db, "SELECT type, name, tbl_name, sql FROM " + m_quoted_schema +
+                                   ".sqlite_schema ORDER BY type, name");
+  while (rows.executeStep()) {
+    for (int i = 0; i < 4; ++i) {
+      const std::string value = column_text(rows.getColumn(i));
+      // Length-prefixed, so that no text can pass for a field boundary.
+      text += std::to_string(value.size()) + ":" + value;
+    }
+    text += "\n";
+  }
+  return text;
+}
+
 std::vector<RelationRow> CatalogReader::list_relations(const InScope& in_scope) {
   std::map<std::string, std::string, std::less<>> definitions;
   m_trigger_rows.clear();

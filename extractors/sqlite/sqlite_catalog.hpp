@@ -119,6 +119,9 @@ class CatalogReader {
   CatalogReader& operator=(const CatalogReader&) = delete;
 
   void read_properties(DatabaseRow& out);
+  // What everything but row and page counts is derived from: the properties
+  // read_properties returns but page_count, and every row of sqlite_schema.
+  std::string change_signature();
   // Tables, views and virtual tables, without shadow and sqlite_ tables.
   std::vector<RelationRow> list_relations(const InScope& in_scope);
   // Columns, foreign keys, indexes and triggers of the selected relations.

@@ -240,8 +240,11 @@ class SqliteExtractor final : public Extractor {
   TestReport test_connection(const core::CancelToken& cancel) override;
   ExtractResult extract(const ExtractRequest& request, schema::EntitySink& sink,
                         const core::CancelToken& cancel) override;
+  std::optional<std::string> change_signature(const ExtractRequest& request,
+                                              const core::CancelToken& cancel) override;
 
  private:
+  [[noreturn]] void throw_for(const SQLite::Exception& e, const core::CancelToken& cancel) const;
   schema::ContainerStatus extract_database(Connection& connection, const SchemaFile& schema_file,
                                            const ExtractRequest& request, schema::EntitySink& sink,
                                            const core::CancelToken& cancel);
@@ -268,13 +271,38 @@ ExtractResult SqliteExtractor::extract(const ExtractRequest& request, schema::En
     }
     transaction.commit();
   } catch (const SQLite::Exception& e) {
-    if (is_interrupt(e) || cancel.cancelled()) throw_interrupted(m_options.source);
-    throw core::Error(core::ExitCode::runtime,
-                      fmt::format("sqlite source '{}': {}: {}", m_options.source,
-                                  m_options.path.string(), e.what()),
-                      hint_for(e.getErrorCode(), m_options.busy_timeout_ms));
+    throw_for(e, cancel);
   }
   return result;
+}
+
+void SqliteExtractor::throw_for(const SQLite::Exception& e, const core::CancelToken& cancel) const {
+  if (is_interrupt(e) || cancel.cancelled()) throw_interrupted(m_options.source);
+  throw core::Error(core::ExitCode::runtime,
+                    fmt::format("sqlite source '{}': {}: {}", m_options.source,
+                                m_options.path.string(), e.what()),
+                    hint_for(e.getErrorCode(), m_options.busy_timeout_ms));
+}
+
+std::optional<std::string> SqliteExtractor::change_signature(const ExtractRequest& request,
+                                                             const core::CancelToken& cancel) {
+  // Row and page counts change without DDL: with --stats, always extract.
+  if (request.stats) return std::nullopt;
+  Connection connection(m_options, cancel);
+  ProgressGuard progress(connection.handle(), cancel);
+  std::string text;
+  try {
+    ReadTransaction transaction(connection.db());
+    for (const SchemaFile& schema_file : connection.schemas()) {
+      if (!request.filter.may_contain({schema_file.schema})) continue;
+      CatalogReader reader(connection.db(), schema_file.schema, [](const ReadFailure&) {});
+      text += schema_file.file.string() + "\n" + reader.change_signature();
+    }
+    transaction.commit();
+  } catch (const SQLite::Exception& e) {
+    throw_for(e, cancel);
+  }
+  return text;
 }
 
 schema::ContainerStatus SqliteExtractor::extract_database(Connection& connection,

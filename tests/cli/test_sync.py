@@ -82,12 +82,47 @@ class SyncTest(CliTestCase):
         first = self.sync()
         versions = scalar(self.cat, "SELECT count(*) FROM versions")
         lineage = scalar(self.cat, "SELECT count(*) FROM lineage")
-        second = self.sync()
-        self.assertEqual((0, 0, 0), (second["added"], second["changed"], second["removed"]))
-        self.assertEqual(first["added"], second["unchanged"])
-        self.assertEqual(versions, scalar(self.cat, "SELECT count(*) FROM versions"))
-        self.assertEqual(lineage, scalar(self.cat, "SELECT count(*) FROM lineage"))
-        self.assertEqual(2, scalar(self.cat, "SELECT count(*) FROM runs"))
+        # The second run is recorded by the change signature, the third
+        # extracts and compares every entity.
+        for n, extra in ((2, ()), (3, ("--full",))):
+            again = self.sync(*extra)
+            self.assertEqual((0, 0, 0), (again["added"], again["changed"], again["removed"]))
+            self.assertEqual(first["added"], again["unchanged"])
+            self.assertEqual(versions, scalar(self.cat, "SELECT count(*) FROM versions"))
+            self.assertEqual(lineage, scalar(self.cat, "SELECT count(*) FROM lineage"))
+            self.assertEqual(n, scalar(self.cat, "SELECT count(*) FROM runs"))
+
+    def test_an_unchanged_file_is_synced_by_its_change_signature_without_extracting(self):
+        def sync(*extra):
+            proc = run("sync", f"sqlite://{self.db}", "--format", "json", "--catalog", str(self.catalog), *extra)
+            self.assertExit(proc, 0)
+            return json.loads(proc.stdout), proc.stderr.decode()
+
+        marker = "unchanged since its last run"
+        first, log = sync()
+        self.assertNotIn(marker, log)
+        # Rows are not metadata without --stats.
+        self.execute("INSERT INTO suppliers (name) VALUES ('acme')")
+        skipped, log = sync()
+        self.assertIn(marker, log)
+        self.assertEqual((0, 0, 0, first["added"]),
+                         (skipped["added"], skipped["changed"], skipped["removed"], skipped["unchanged"]))
+        self.assertNotIn(marker, sync("--full")[1])
+        # --stats reads row counts, which no signature covers.
+        self.assertNotIn(marker, sync("--stats")[1])
+        # A pragma the database entity carries, and DDL, each move the signature.
+        self.execute("PRAGMA user_version = 7")
+        changed, log = sync()
+        self.assertNotIn(marker, log)
+        self.assertEqual(1, changed["changed"])
+        self.assertIn(marker, sync()[1])
+        self.execute("CREATE INDEX suppliers_by_name ON suppliers (name)")
+        changed, log = sync()
+        self.assertNotIn(marker, log)
+        self.assertEqual(1, changed["added"])
+        # A different scope is not the same run: it extracts.
+        self.assertNotIn(marker, sync("--exclude", "main.nothing")[1])
+        self.assertExit(run("catalog", "verify", "--catalog", str(self.catalog)), 0)
 
     def test_change_script_records_exactly_those_changes(self):
         self.sync()
