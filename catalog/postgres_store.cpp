@@ -198,6 +198,7 @@ class PostgresStore final : public CatalogStore {
         "RETURNING id",
         {start.source, text_or_null(start.job), start.trigger, start.scheduled_for, now_iso(),
          m_host, num(getpid())});
+    if (start.claimed_by) link_claim(start, *id);
     m_session.exec("SELECT pg_advisory_lock($1::int, $2::int)", {num(k_run_locks), id});
     tx.commit();
     return *id;
@@ -429,6 +430,123 @@ class PostgresStore final : public CatalogStore {
     release_run(run);
     clear_stage();
     return counts;
+  }
+
+  ClaimOutcome claim_fire(const FireClaim& claim, std::chrono::milliseconds lease) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    const Params key = {claim.job, claim.scheduled_for};
+    Transaction tx(m_session);
+    auto inserted = m_session.exec(
+        "INSERT INTO job_claims (job, scheduled_for, daemon_id, state, lease_until, claimed_at) "
+        "VALUES ($1, $2, $3, 'running', clock_timestamp() + $4::bigint * interval '1 "
+        "millisecond', clock_timestamp()) ON CONFLICT DO NOTHING",
+        {claim.job, claim.scheduled_for, claim.daemon_id, num(lease.count())});
+    ClaimOutcome outcome;
+    if (std::string_view(PQcmdTuples(inserted.get())) == "1") {
+      tx.commit();
+      outcome.result = ClaimResult::won;
+      outcome.holder = claim.daemon_id;
+      return outcome;
+    }
+    // The row exists: it is locked until this transaction ends, so that two
+    // daemons never both take over one fire.
+    auto r = m_session.exec(
+        fmt::format("SELECT c.daemon_id, c.state, c.lease_until < clock_timestamp(), c.run_id, "
+                    "r.status, {} FROM job_claims c LEFT JOIN runs r ON r.id = c.run_id WHERE "
+                    "c.job = $1 AND c.scheduled_for = $2 FOR UPDATE OF c",
+                    k_run_session_alive),
+        key);
+    outcome.holder = r.text(0, 0);
+    const std::string state = r.text(0, 1);
+    const bool expired = r.text(0, 2) == "t";
+    const std::optional<std::string> run = r.opt(0, 3);
+    const std::optional<std::string> run_status = r.opt(0, 4);
+    const bool run_alive = run_status == "running" && r.text(0, 5) == "t";
+    if (state == "done") {
+      outcome.result = ClaimResult::done;
+    } else if (outcome.holder == claim.daemon_id) {
+      renew(claim, lease);
+      outcome.result = ClaimResult::own;
+    } else if (!expired || run_alive) {
+      outcome.result = ClaimResult::held;
+    } else {
+      outcome.previous_run = run;
+      if (run_status == "running") {
+        m_session.exec(
+            "UPDATE runs SET status = 'interrupted', finished_at = $1, error = $2 WHERE id = $3 "
+            "AND status = 'running'",
+            {now_iso(),
+             fmt::format("daemon {} stopped renewing its lease on the fire; taken over by {}",
+                         outcome.holder, claim.daemon_id),
+             *run});
+      }
+      if (run_status == "succeeded" || run_status == "partial") {
+        // The holder ended after its run committed but before it said so.
+        m_session.exec(
+            "UPDATE job_claims SET state = 'done', lease_until = clock_timestamp() WHERE job = $1 "
+            "AND scheduled_for = $2",
+            key);
+        outcome.result = ClaimResult::done;
+      } else {
+        m_session.exec(
+            "UPDATE job_claims SET daemon_id = $3, lease_until = clock_timestamp() + $4::bigint * "
+            "interval '1 millisecond', claimed_at = clock_timestamp(), run_id = NULL, takeovers "
+            "= takeovers + 1 WHERE job = $1 AND scheduled_for = $2",
+            {claim.job, claim.scheduled_for, claim.daemon_id, num(lease.count())});
+        outcome.result = ClaimResult::taken_over;
+      }
+    }
+    tx.commit();
+    return outcome;
+  }
+
+  bool renew_claim(const FireClaim& claim, std::chrono::milliseconds lease) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    return renew(claim, lease);
+  }
+
+  void end_claim(const FireClaim& claim, bool done) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    m_session.exec(
+        done ? "UPDATE job_claims SET state = 'done', lease_until = clock_timestamp() WHERE job = "
+               "$1 AND scheduled_for = $2 AND daemon_id = $3 AND state = 'running'"
+             : "UPDATE job_claims SET lease_until = clock_timestamp() - interval '1 millisecond' "
+               "WHERE job = $1 AND scheduled_for = $2 AND daemon_id = $3 AND state = 'running'",
+        {claim.job, claim.scheduled_for, claim.daemon_id});
+  }
+
+  std::vector<FireClaim> expired_claims(std::size_t limit) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    auto r = m_session.exec(
+        "SELECT job, scheduled_for, daemon_id FROM job_claims WHERE state = 'running' AND "
+        "lease_until < clock_timestamp() ORDER BY scheduled_for, job LIMIT $1",
+        {num(static_cast<std::int64_t>(limit))});
+    std::vector<FireClaim> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2)});
+    return out;
+  }
+
+  void expire_claims_except(const std::string& daemon_id) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    m_session.exec(
+        "UPDATE job_claims SET lease_until = clock_timestamp() - interval '1 millisecond' WHERE "
+        "state = 'running' AND daemon_id <> $1 AND lease_until >= clock_timestamp()",
+        {daemon_id});
+  }
+
+  std::int64_t prune_claims(std::chrono::milliseconds age) override {
+    std::lock_guard lock(m_mutex);
+    end_staging();
+    auto r = m_session.exec(
+        "DELETE FROM job_claims WHERE state = 'done' AND lease_until < clock_timestamp() - "
+        "$1::bigint * interval '1 millisecond'",
+        {num(age.count())});
+    return std::stoll(PQcmdTuples(r.get()));
   }
 
   std::vector<RunInfo> runs(const RunQuery& query) override {
@@ -782,6 +900,30 @@ class PostgresStore final : public CatalogStore {
         core::log_warn("catalog: run {} was left running by a {} that is gone; marked interrupted",
                        r.text(i, 0), process_gone ? "process" : "database session");
       }
+    }
+  }
+
+  bool renew(const FireClaim& claim, std::chrono::milliseconds lease) {
+    auto r = m_session.exec(
+        "UPDATE job_claims SET lease_until = clock_timestamp() + $4::bigint * interval '1 "
+        "millisecond' WHERE job = $1 AND scheduled_for = $2 AND daemon_id = $3 AND state = "
+        "'running'",
+        {claim.job, claim.scheduled_for, claim.daemon_id, num(lease.count())});
+    return std::string_view(PQcmdTuples(r.get())) == "1";
+  }
+
+  // Inside start_run's transaction: the run becomes the claim's, or the run
+  // is not recorded at all when the daemon lost the claim meanwhile.
+  void link_claim(const RunStart& start, const std::string& run_id) {
+    auto r = m_session.exec(
+        "UPDATE job_claims SET run_id = $4 WHERE job = $1 AND scheduled_for = $2 AND daemon_id = "
+        "$3 AND state = 'running'",
+        {start.job, start.scheduled_for, *start.claimed_by, run_id});
+    if (std::string_view(PQcmdTuples(r.get())) != "1") {
+      core::throw_runtime(
+          fmt::format("job '{}': the fire at {} is no longer claimed by daemon {}", start.job,
+                      start.scheduled_for.value_or(""), *start.claimed_by),
+          "another daemon took it over after this one's lease expired");
     }
   }
 

@@ -26,6 +26,9 @@ namespace {
 // Long enough for another sync's apply transaction to finish on a big source.
 constexpr int k_busy_timeout_ms = 120000;
 
+// The database's clock in Unix milliseconds, for claim leases.
+constexpr const char* k_now_ms = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+
 std::string now_iso() {
   return core::format_iso8601_utc(core::SystemClock().now());
 }
@@ -137,6 +140,28 @@ class SqliteStore final : public CatalogStore {
   std::string describe() const override { return "sqlite://" + m_path.string(); }
 
   std::string start_run(const RunStart& start) override {
+    if (!start.claimed_by) return insert_run(start);
+    end_staging();
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    std::string id = insert_run(start);
+    SQLite::Statement link(m_db,
+                           "UPDATE job_claims SET run_id = ? WHERE job = ? AND scheduled_for = ? "
+                           "AND daemon_id = ? AND state = 'running'");
+    link.bind(1, static_cast<std::int64_t>(std::stoll(id)));
+    link.bind(2, start.job);
+    link.bind(3, start.scheduled_for.value_or(""));
+    link.bind(4, *start.claimed_by);
+    if (link.exec() != 1) {
+      core::throw_runtime(
+          fmt::format("job '{}': the fire at {} is no longer claimed by daemon {}", start.job,
+                      start.scheduled_for.value_or(""), *start.claimed_by),
+          "another daemon took it over after this one's lease expired");
+    }
+    tx.commit();
+    return id;
+  }
+
+  std::string insert_run(const RunStart& start) {
     SQLite::Statement q(m_db,
                         "INSERT INTO runs (source, job, trigger, scheduled_for, started_at, "
                         "status, host, pid) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)");
@@ -433,6 +458,145 @@ class SqliteStore final : public CatalogStore {
     }
     clear_stage();
     return counts;
+  }
+
+  ClaimOutcome claim_fire(const FireClaim& claim, std::chrono::milliseconds lease) override {
+    end_staging();
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    ClaimOutcome outcome;
+    {
+      SQLite::Statement insert(m_db, fmt::format("INSERT INTO job_claims (job, scheduled_for, "
+                                                 "daemon_id, state, lease_until, claimed_at) "
+                                                 "VALUES (?, ?, ?, 'running', {} + ?, ?) ON "
+                                                 "CONFLICT DO NOTHING",
+                                                 k_now_ms));
+      insert.bind(1, claim.job);
+      insert.bind(2, claim.scheduled_for);
+      insert.bind(3, claim.daemon_id);
+      insert.bind(4, static_cast<std::int64_t>(lease.count()));
+      insert.bind(5, now_iso());
+      if (insert.exec() == 1) {
+        tx.commit();
+        outcome.result = ClaimResult::won;
+        outcome.holder = claim.daemon_id;
+        return outcome;
+      }
+    }
+    SQLite::Statement q(m_db, fmt::format("SELECT c.daemon_id, c.state, c.lease_until < {}, "
+                                          "c.run_id, r.status, r.host, r.pid FROM job_claims c "
+                                          "LEFT JOIN runs r ON r.id = c.run_id WHERE c.job = ? "
+                                          "AND c.scheduled_for = ?",
+                                          k_now_ms));
+    q.bind(1, claim.job);
+    q.bind(2, claim.scheduled_for);
+    q.executeStep();
+    outcome.holder = q.getColumn(0).getString();
+    const std::string state = q.getColumn(1).getString();
+    const bool expired = q.getColumn(2).getInt() != 0;
+    const std::optional<std::string> run =
+        q.getColumn(3).isNull() ? std::nullopt : std::optional(q.getColumn(3).getString());
+    const std::optional<std::string> run_status = optional_text(q.getColumn(4));
+    const bool run_alive = run_status == "running" && column_text(q.getColumn(5)) == m_host &&
+                           process_alive(q.getColumn(6).getInt64());
+    q.reset();
+    if (state == "done") {
+      outcome.result = ClaimResult::done;
+    } else if (outcome.holder == claim.daemon_id) {
+      renew(claim, lease);
+      outcome.result = ClaimResult::own;
+    } else if (!expired || run_alive) {
+      outcome.result = ClaimResult::held;
+    } else {
+      outcome.previous_run = run;
+      if (run_status == "running") {
+        SQLite::Statement u(m_db,
+                            "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? "
+                            "WHERE id = ? AND status = 'running'");
+        u.bind(1, now_iso());
+        u.bind(2, fmt::format("daemon {} stopped renewing its lease on the fire; taken over by {}",
+                              outcome.holder, claim.daemon_id));
+        u.bind(3, static_cast<std::int64_t>(std::stoll(*run)));
+        u.exec();
+      }
+      const bool succeeded = run_status == "succeeded" || run_status == "partial";
+      SQLite::Statement u(
+          m_db, succeeded ? fmt::format("UPDATE job_claims SET state = 'done', lease_until = {} "
+                                        "WHERE job = ? AND scheduled_for = ?",
+                                        k_now_ms)
+                          : fmt::format("UPDATE job_claims SET daemon_id = ?, lease_until = {} + "
+                                        "?, claimed_at = ?, run_id = NULL, takeovers = takeovers "
+                                        "+ 1 WHERE job = ? AND scheduled_for = ?",
+                                        k_now_ms));
+      int i = 1;
+      if (!succeeded) {
+        u.bind(i++, claim.daemon_id);
+        u.bind(i++, static_cast<std::int64_t>(lease.count()));
+        u.bind(i++, now_iso());
+      }
+      u.bind(i++, claim.job);
+      u.bind(i++, claim.scheduled_for);
+      u.exec();
+      outcome.result = succeeded ? ClaimResult::done : ClaimResult::taken_over;
+    }
+    tx.commit();
+    return outcome;
+  }
+
+  bool renew_claim(const FireClaim& claim, std::chrono::milliseconds lease) override {
+    end_staging();
+    return renew(claim, lease);
+  }
+
+  void end_claim(const FireClaim& claim, bool done) override {
+    end_staging();
+    const std::string sql =
+        done ? fmt::format(
+                   "UPDATE job_claims SET state = 'done', lease_until = {} WHERE job = ? "
+                   "AND scheduled_for = ? AND daemon_id = ? AND state = 'running'",
+                   k_now_ms)
+             : fmt::format(
+                   "UPDATE job_claims SET lease_until = {} - 1 WHERE job = ? AND "
+                   "scheduled_for = ? AND daemon_id = ? AND state = 'running'",
+                   k_now_ms);
+    SQLite::Statement u(m_db, sql);
+    u.bind(1, claim.job);
+    u.bind(2, claim.scheduled_for);
+    u.bind(3, claim.daemon_id);
+    u.exec();
+  }
+
+  std::vector<FireClaim> expired_claims(std::size_t limit) override {
+    end_staging();
+    SQLite::Statement q(m_db, fmt::format("SELECT job, scheduled_for, daemon_id FROM job_claims "
+                                          "WHERE state = 'running' AND lease_until < {} ORDER "
+                                          "BY scheduled_for, job LIMIT ?",
+                                          k_now_ms));
+    q.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<FireClaim> out;
+    while (q.executeStep()) {
+      out.push_back(
+          {q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+    }
+    return out;
+  }
+
+  void expire_claims_except(const std::string& daemon_id) override {
+    end_staging();
+    SQLite::Statement u(m_db, fmt::format("UPDATE job_claims SET lease_until = {0} - 1 WHERE "
+                                          "state = 'running' AND daemon_id <> ? AND lease_until "
+                                          ">= {0}",
+                                          k_now_ms));
+    u.bind(1, daemon_id);
+    u.exec();
+  }
+
+  std::int64_t prune_claims(std::chrono::milliseconds age) override {
+    end_staging();
+    SQLite::Statement u(m_db, fmt::format("DELETE FROM job_claims WHERE state = 'done' AND "
+                                          "lease_until < {} - ?",
+                                          k_now_ms));
+    u.bind(1, static_cast<std::int64_t>(age.count()));
+    return u.exec();
   }
 
   std::vector<RunInfo> runs(const RunQuery& query) override {
@@ -735,6 +899,18 @@ class SqliteStore final : public CatalogStore {
           "this is a bug in connctl; the catalog is unchanged");
     }
     tx.commit();
+  }
+
+  bool renew(const FireClaim& claim, std::chrono::milliseconds lease) {
+    SQLite::Statement u(m_db, fmt::format("UPDATE job_claims SET lease_until = {} + ? WHERE job = "
+                                          "? AND scheduled_for = ? AND daemon_id = ? AND state = "
+                                          "'running'",
+                                          k_now_ms));
+    u.bind(1, static_cast<std::int64_t>(lease.count()));
+    u.bind(2, claim.job);
+    u.bind(3, claim.scheduled_for);
+    u.bind(4, claim.daemon_id);
+    return u.exec() == 1;
   }
 
   void mark_interrupted() {

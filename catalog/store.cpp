@@ -37,6 +37,22 @@ std::optional<RunStatus> parse_run_status(std::string_view text) {
   return std::nullopt;
 }
 
+std::string_view to_string(ClaimResult result) {
+  switch (result) {
+    case ClaimResult::won:
+      return "won";
+    case ClaimResult::own:
+      return "own";
+    case ClaimResult::taken_over:
+      return "taken_over";
+    case ClaimResult::held:
+      return "held";
+    case ClaimResult::done:
+      return "done";
+  }
+  return "held";
+}
+
 const std::vector<CatalogTable>& catalog_tables() {
   static const std::vector<CatalogTable> k_tables = {
       {"runs",

@@ -7,6 +7,7 @@
 // number (`seq`) in the transaction that applies it, so "the state after run R"
 // is well defined even when two syncs of one source overlap in time.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,6 +30,10 @@ struct RunStart {
   std::string job;                           // empty for a manual sync
   std::string trigger = "manual";            // manual | schedule | catch_up | retry
   std::optional<std::string> scheduled_for;  // ISO 8601, for scheduled runs
+  // The daemon that claimed this fire (job, scheduled_for): start_run links
+  // the run to the claim in the same transaction and throws core::Error when
+  // the daemon no longer holds it (another daemon took it over).
+  std::optional<std::string> claimed_by = std::nullopt;
 };
 
 struct RunInfo {
@@ -96,6 +101,32 @@ struct StoredEdge {
   std::string to;
   std::string kind;
   std::string columns;  // canonical JSON array of [from, to] pairs
+};
+
+// Several daemons on one catalog: each fire of a job, (job, scheduled_for),
+// is claimed by one daemon through a unique row with a lease that the holder
+// renews while the fire is going on (its run, or the wait for a retry). When
+// the lease runs out (by the database's clock) and the fire is not done,
+// another daemon takes the claim over. See docs/daemon.md.
+struct FireClaim {
+  std::string job;
+  std::string scheduled_for;  // ISO 8601 UTC as core::format_iso8601_utc writes it
+  std::string daemon_id;      // the daemon that asks (claim_fire) or holds (expired_claims)
+};
+
+enum class ClaimResult {
+  won,         // a new claim: this daemon runs the fire
+  own,         // this daemon already held it (a retry); the lease is renewed
+  taken_over,  // the holder's lease had expired; its run, if still open, is now interrupted
+  held,        // another daemon holds a live lease (or its run's process is alive)
+  done,        // the fire is finished (by whichever daemon); nothing to run
+};
+std::string_view to_string(ClaimResult result);
+
+struct ClaimOutcome {
+  ClaimResult result = ClaimResult::held;
+  std::string holder;                       // the daemon holding it before this call
+  std::optional<std::string> previous_run;  // taken_over: the run of the previous holder
 };
 
 // A row of a catalog table as text (nullopt is NULL), in the column order of
@@ -172,6 +203,31 @@ class CatalogStore {
 
   // Invariant violations, one readable line each; empty when the store is sound.
   virtual std::vector<std::string> verify() = 0;
+
+  // --- fire claims (several daemons on one catalog) ----------------------
+  // Claims (job, scheduled_for) for claim.daemon_id with a lease of `lease`
+  // from the database's now, in one transaction: a new row wins; a row whose
+  // lease expired while its fire was not done is taken over, unless its run
+  // is still open under a live process (PostgreSQL: the run's session holds
+  // its lock; SQLite: same host and its pid alive). On a takeover the
+  // previous holder's open run is marked interrupted; when that run had in
+  // fact succeeded (or ended partial) the claim is marked done instead.
+  virtual ClaimOutcome claim_fire(const FireClaim& claim, std::chrono::milliseconds lease) = 0;
+  // Extends the lease of a claim this daemon holds; false when it no longer
+  // holds it (taken over, or done).
+  virtual bool renew_claim(const FireClaim& claim, std::chrono::milliseconds lease) = 0;
+  // The holder is finished with the fire: `done` marks it done for good;
+  // otherwise the lease is expired at once so that another daemon may take
+  // the fire over (a run cancelled by a shutdown).
+  virtual void end_claim(const FireClaim& claim, bool done) = 0;
+  // Claims whose lease has expired while their fire is not done, oldest
+  // fire first (daemon_id: the holder).
+  virtual std::vector<FireClaim> expired_claims(std::size_t limit) = 0;
+  // Expires every open claim not held by `daemon_id`: for a daemon that knows
+  // it is alone on the catalog (the SQLite flock), at start.
+  virtual void expire_claims_except(const std::string& daemon_id) = 0;
+  // Deletes done claims whose lease ended more than `age` ago; returns how many.
+  virtual std::int64_t prune_claims(std::chrono::milliseconds age) = 0;
 
   // Every row of every table, tables in catalog_tables() order and each in a
   // stable order, read from one snapshot (a sync committing meanwhile is

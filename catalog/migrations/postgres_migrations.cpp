@@ -90,10 +90,27 @@ constexpr std::string_view k_v2 = R"sql(
 ALTER TABLE runs ADD COLUMN signature TEXT;
 )sql";
 
+// Version 3: fire claims of the daemons sharing the catalog, one row per
+// (job, scheduled_for); leases are kept on the database's clock.
+constexpr std::string_view k_v3 = R"sql(
+CREATE TABLE job_claims (
+  job           TEXT NOT NULL,
+  scheduled_for TEXT NOT NULL,
+  daemon_id     TEXT NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN ('running','done')),
+  lease_until   TIMESTAMPTZ NOT NULL,
+  claimed_at    TIMESTAMPTZ NOT NULL,
+  run_id        BIGINT,
+  takeovers     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (job, scheduled_for)
+);
+CREATE INDEX job_claims_open ON job_claims (lease_until) WHERE state = 'running';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& postgres_migrations() {
-  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}};
+  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3}};
   return k_all;
 }
 

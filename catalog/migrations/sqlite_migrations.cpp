@@ -120,10 +120,28 @@ constexpr std::string_view k_v4 = R"sql(
 ALTER TABLE runs ADD COLUMN signature TEXT;
 )sql";
 
+// Version 5: fire claims of the daemon, one row per (job, scheduled_for), as
+// in the PostgreSQL store; lease_until is Unix milliseconds by SQLite's clock.
+constexpr std::string_view k_v5 = R"sql(
+CREATE TABLE job_claims (
+  job           TEXT NOT NULL,
+  scheduled_for TEXT NOT NULL,
+  daemon_id     TEXT NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN ('running','done')),
+  lease_until   INTEGER NOT NULL,
+  claimed_at    TEXT NOT NULL,
+  run_id        INTEGER,
+  takeovers     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (job, scheduled_for)
+);
+CREATE INDEX job_claims_open ON job_claims (lease_until) WHERE state = 'running';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& sqlite_migrations() {
-  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}};
+  static const std::vector<Migration> k_all = {
+      {1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}, {5, k_v5}};
   return k_all;
 }
 

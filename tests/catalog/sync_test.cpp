@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "catalog/migrations/sqlite_migrations.hpp"
 #include "catalog/store.hpp"
@@ -453,6 +454,133 @@ TEST_P(CatalogSyncTest, SearchFindsLiveEntitiesByNameAndForgetsRemovedOnes) {
   EXPECT_EQ(nullptr, find(m_store->search("audit", 10), "shop.main.audit"));
   // FTS syntax is never passed through: punctuation alone finds nothing and does not throw.
   EXPECT_TRUE(m_store->search("\"*( ) -", 10).empty());
+}
+
+// --- fire claims: several daemons on one catalog --------------------------
+
+constexpr std::chrono::milliseconds k_long_lease{60'000};
+constexpr std::chrono::milliseconds k_short_lease{1};
+
+FireClaim fire_claim(const std::string& daemon_id) {
+  return FireClaim{"nightly", "2026-11-22T03:00:00.000Z", daemon_id};
+}
+
+RunStart claimed_run(const std::string& daemon_id) {
+  RunStart start{"shop", "nightly", "schedule", "2026-11-22T03:00:00.000Z"};
+  start.claimed_by = daemon_id;
+  return start;
+}
+
+void outlive_short_lease() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+TEST_P(CatalogSyncTest, AFireIsClaimedOnceAndADoneFireIsNeverClaimedAgain) {
+  auto other = GetParam().open(m_dir.path());
+  auto won = m_store->claim_fire(fire_claim("a"), k_long_lease);
+  EXPECT_EQ(ClaimResult::won, won.result);
+  auto held = other->claim_fire(fire_claim("b"), k_long_lease);
+  EXPECT_EQ(ClaimResult::held, held.result);
+  EXPECT_EQ("a", held.holder);
+  // A retry of the holder's own fire keeps the claim.
+  EXPECT_EQ(ClaimResult::own, m_store->claim_fire(fire_claim("a"), k_long_lease).result);
+  // Another fire of the job, or the same instant of another job, is a claim of its own.
+  EXPECT_EQ(ClaimResult::won,
+            other->claim_fire({"nightly", "2026-11-22T04:00:00.000Z", "b"}, k_long_lease).result);
+  EXPECT_EQ(ClaimResult::won,
+            other->claim_fire({"hourly", "2026-11-22T03:00:00.000Z", "b"}, k_long_lease).result);
+  EXPECT_FALSE(other->renew_claim(fire_claim("b"), k_long_lease));
+  EXPECT_TRUE(m_store->renew_claim(fire_claim("a"), k_long_lease));
+  m_store->end_claim(fire_claim("a"), true);
+  EXPECT_FALSE(m_store->renew_claim(fire_claim("a"), k_long_lease));
+  EXPECT_EQ(ClaimResult::done, other->claim_fire(fire_claim("b"), k_short_lease).result);
+  EXPECT_EQ(ClaimResult::done, m_store->claim_fire(fire_claim("a"), k_short_lease).result);
+  EXPECT_TRUE(other->expired_claims(10).empty());
+}
+
+TEST_P(CatalogSyncTest, AnExpiredLeaseIsTakenOverOnlyOnceItsRunsProcessIsGone) {
+  auto taker = GetParam().open(m_dir.path());
+  ASSERT_EQ(ClaimResult::won, m_store->claim_fire(fire_claim("a"), k_short_lease).result);
+  const std::string run_id = m_store->start_run(claimed_run("a"));
+  outlive_short_lease();
+  auto expired = taker->expired_claims(10);
+  ASSERT_EQ(1u, expired.size());
+  EXPECT_EQ("nightly", expired[0].job);
+  EXPECT_EQ("a", expired[0].daemon_id);
+  // The lease ran out, but the run's process (and its database session) lives.
+  EXPECT_EQ(ClaimResult::held, taker->claim_fire(fire_claim("b"), k_long_lease).result);
+  EXPECT_EQ(RunStatus::running, taker->find_run(run_id)->status);
+
+  // The holder dies: its process is gone, and with it its session.
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  GetParam().exec(m_dir.path(),
+                  "UPDATE runs SET pid = " + std::to_string(child) + " WHERE id = " + run_id);
+  m_store.reset();
+  ClaimOutcome taken;
+  for (int i = 0; i < 100; ++i) {  // PostgreSQL ends the closed session's backend in a moment
+    taken = taker->claim_fire(fire_claim("b"), k_long_lease);
+    if (taken.result != ClaimResult::held) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(ClaimResult::taken_over, taken.result);
+  EXPECT_EQ("a", taken.holder);
+  EXPECT_EQ(run_id, taken.previous_run.value_or(""));
+  auto dead_run = taker->find_run(run_id);
+  EXPECT_EQ(RunStatus::interrupted, dead_run->status);
+  EXPECT_TRUE(taker->expired_claims(10).empty());
+
+  // The old holder, back, has lost the claim and cannot record a run under it.
+  m_store = GetParam().open(m_dir.path());
+  EXPECT_FALSE(m_store->renew_claim(fire_claim("a"), k_long_lease));
+  EXPECT_EQ(ClaimResult::held, m_store->claim_fire(fire_claim("a"), k_long_lease).result);
+  EXPECT_THROW(m_store->start_run(claimed_run("a")), core::Error);
+  EXPECT_EQ(1u, m_store->runs(RunQuery{}).size());
+
+  const std::string second = taker->start_run(claimed_run("b"));
+  taker->finish_run(second, RunStatus::succeeded, "");
+  taker->end_claim(fire_claim("b"), true);
+  EXPECT_EQ(ClaimResult::done, m_store->claim_fire(fire_claim("a"), k_long_lease).result);
+  EXPECT_TRUE(m_store->verify().empty());
+}
+
+TEST_P(CatalogSyncTest, AnExpiredClaimWhoseRunSucceededIsDoneNotRunAgain) {
+  auto taker = GetParam().open(m_dir.path());
+  ASSERT_EQ(ClaimResult::won, m_store->claim_fire(fire_claim("a"), k_short_lease).result);
+  const std::string run_id = m_store->start_run(claimed_run("a"));
+  m_store->finish_run(run_id, RunStatus::succeeded, "");
+  // The holder died after its run committed, before it marked the claim done.
+  outlive_short_lease();
+  EXPECT_EQ(ClaimResult::done, taker->claim_fire(fire_claim("b"), k_long_lease).result);
+  EXPECT_EQ(RunStatus::succeeded, taker->find_run(run_id)->status);
+  EXPECT_TRUE(taker->expired_claims(10).empty());
+}
+
+TEST_P(CatalogSyncTest, AReleasedClaimIsFreeAtOnceAndDoneClaimsArePruned) {
+  auto other = GetParam().open(m_dir.path());
+  ASSERT_EQ(ClaimResult::won, m_store->claim_fire(fire_claim("a"), k_long_lease).result);
+  m_store->end_claim(fire_claim("a"), false);  // a shutdown cancelled its run
+  outlive_short_lease();
+  EXPECT_EQ(1u, other->expired_claims(10).size());
+  EXPECT_EQ(ClaimResult::taken_over, other->claim_fire(fire_claim("b"), k_long_lease).result);
+
+  // A daemon alone on its catalog (the SQLite flock) frees every other claim at start.
+  ASSERT_EQ(ClaimResult::won,
+            m_store->claim_fire({"hourly", "2026-11-22T03:00:00.000Z", "a"}, k_long_lease).result);
+  EXPECT_TRUE(other->expired_claims(10).empty());
+  other->expire_claims_except("b");
+  outlive_short_lease();
+  auto expired = other->expired_claims(10);
+  ASSERT_EQ(1u, expired.size());
+  EXPECT_EQ("hourly", expired[0].job);
+
+  other->end_claim(fire_claim("b"), true);
+  EXPECT_EQ(0, other->prune_claims(std::chrono::hours(1)));
+  outlive_short_lease();
+  EXPECT_EQ(1, other->prune_claims(std::chrono::milliseconds(0)));
+  // Pruned, the fire could be claimed anew: pruning keeps a day in the daemon.
+  EXPECT_EQ(ClaimResult::won, other->claim_fire(fire_claim("b"), k_long_lease).result);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CatalogSyncTest,
