@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -123,6 +124,38 @@ std::string in_databases(const std::string& column, const std::vector<std::strin
   return out + ")";
 }
 
+// A slice of one database's tables, TABLE_NAME in [from, to) as the server
+// compares names (unbounded where unset). Every per-table query of a slice
+// runs on one session back to back: the first (TABLES) opens the slice's
+// tables and the rest find them in the server's table cache, which a whole
+// large database would overflow (each query then reopening every table).
+struct Shard {
+  std::string database;
+  std::optional<std::string> from, to;
+  std::vector<RelationRow> relations;
+  std::map<std::string, std::size_t> index;  // by name
+
+  RelationRow* relation(const std::string& db, const std::string& name) {
+    if (db != database) return nullptr;
+    auto it = index.find(name);
+    return it == index.end() ? nullptr : &relations[it->second];
+  }
+  // The condition restricting a query to the slice: a literal database (so
+  // that the server reads one database directory) and the name range (tested
+  // before a table is opened).
+  std::string where(const std::string& schema_column, const std::string& table_column) const {
+    std::string out = schema_column + " = " + literal(database);
+    if (from) out += " AND " + table_column + " >= " + literal(*from);
+    if (to) out += " AND " + table_column + " < " + literal(*to);
+    return out;
+  }
+};
+
+struct TriggerRow {
+  std::string database, table, name;
+  schema::Entity entity;
+};
+
 class CatalogReader {
  public:
   CatalogReader(Connection& c, const CatalogOptions& o, const std::vector<std::string>& dbs,
@@ -167,12 +200,16 @@ class CatalogReader {
   }
 
   void read_databases(Connection& c);
-  void read_relations(Connection& c);
-  void read_views(Connection& c);
-  void read_partitions(Connection& c);
-  void read_columns(Connection& c);
-  void read_constraints(Connection& c);
-  void read_indexes(Connection& c);
+  std::vector<Shard> plan_shards(Connection& c, std::size_t sessions);
+  void read_shard(Connection& c, Shard& shard);
+  void read_relations(Connection& c, Shard& shard);
+  void read_views(Connection& c, Shard& shard);
+  void read_partitions(Connection& c, Shard& shard);
+  void read_columns(Connection& c, Shard& shard);
+  void read_constraints(Connection& c, Shard& shard);
+  void read_indexes(Connection& c, Shard& shard);
+  void run_jobs(std::vector<std::function<void(Connection&)>>& jobs, std::size_t sessions);
+  void merge(std::vector<Shard>& shards);
   void read_triggers(Connection& c);
   void read_routines(Connection& c);
   void read_events(Connection& c);
@@ -196,6 +233,7 @@ class CatalogReader {
   std::map<Key, std::size_t> m_index;
   std::map<std::string, std::vector<schema::Entity>> m_routines;  // by database
   std::vector<schema::Warning> m_warnings;
+  std::vector<TriggerRow> m_trigger_rows;  // attached to their tables once all are read
   std::map<Key, std::vector<std::string>> m_view_columns;  // by ordinal, for lineage pairs
 };
 
@@ -213,18 +251,23 @@ void CatalogReader::read_databases(Connection& c) {
             [](const auto& a, const auto& b) { return a.name < b.name; });
 }
 
-void CatalogReader::read_relations(Connection& c) {
-  std::vector<RelationRow> rows;
+void CatalogReader::read_relations(Connection& c, Shard& shard) {
+  std::vector<RelationRow>& rows = shard.relations;
+  // The statistics columns make the server ask the engine (a full open of
+  // every table); they are read only when asked for.
+  const bool stats = m_request.stats;
   query(c,
-        "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, TABLE_COLLATION, "
-        "CREATE_OPTIONS, TABLE_COMMENT, CREATE_TIME, UPDATE_TIME, TABLE_ROWS, DATA_LENGTH, "
-        "INDEX_LENGTH, AUTO_INCREMENT FROM information_schema.TABLES WHERE " +
-            where("TABLE_SCHEMA"),
+        fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, "
+                    "TABLE_COLLATION, CREATE_OPTIONS, TABLE_COMMENT, CREATE_TIME, UPDATE_TIME, "
+                    "{} FROM information_schema.TABLES WHERE {}",
+                    stats ? "TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, AUTO_INCREMENT"
+                          : "NULL, NULL, NULL, NULL",
+                    shard.where("TABLE_SCHEMA", "TABLE_NAME")),
         [&](const Row& r) {
           RelationRow x;
           x.database = r.str(0);
           x.name = r.str(1);
-          if (std::find(m_names.begin(), m_names.end(), x.database) == m_names.end()) return;
+          if (x.database != shard.database) return;
           if (!m_request.filter.matches({x.database, x.name})) return;
           x.type = r.str(2);
           if (x.type == "TEMPORARY") return;
@@ -244,25 +287,20 @@ void CatalogReader::read_relations(Connection& c) {
           if (x.update_time) note_stamp(iso(*x.update_time));
           rows.push_back(std::move(x));
         });
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.database, a.name) < std::tie(b.database, b.name);
-  });
-  m_relations = std::move(rows);
-  for (std::size_t i = 0; i < m_relations.size(); ++i)
-    m_index[{m_relations[i].database, m_relations[i].name}] = i;
+  for (std::size_t i = 0; i < rows.size(); ++i) shard.index.emplace(rows[i].name, i);
 }
 
-void CatalogReader::read_views(Connection& c) {
-  if (std::none_of(m_relations.begin(), m_relations.end(),
+void CatalogReader::read_views(Connection& c, Shard& shard) {
+  if (std::none_of(shard.relations.begin(), shard.relations.end(),
                    [](const RelationRow& r) { return r.is_view(); }))
     return;
   const bool algorithm = m_conn.is_mariadb();
   query(c,
         fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, "
                     "DEFINER, SECURITY_TYPE, {} FROM information_schema.VIEWS WHERE {}",
-                    algorithm ? "ALGORITHM" : "NULL", where("TABLE_SCHEMA")),
+                    algorithm ? "ALGORITHM" : "NULL", shard.where("TABLE_SCHEMA", "TABLE_NAME")),
         [&](const Row& r) {
-          RelationRow* v = relation(r.str(0), r.str(1));
+          RelationRow* v = shard.relation(r.str(0), r.str(1));
           if (!v) return;
           v->view_read = true;
           v->definition = r.text(2);
@@ -274,9 +312,9 @@ void CatalogReader::read_views(Connection& c) {
         });
 }
 
-void CatalogReader::read_partitions(Connection& c) {
+void CatalogReader::read_partitions(Connection& c, Shard& shard) {
   std::set<std::string> tables;
-  for (const auto& r : m_relations) {
+  for (const auto& r : shard.relations) {
     if (r.create_options && contains_word(*r.create_options, "partitioned")) tables.insert(r.name);
   }
   if (tables.empty()) return;
@@ -288,9 +326,9 @@ void CatalogReader::read_partitions(Connection& c) {
         "PARTITION_DESCRIPTION, PARTITION_COMMENT, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
         "CREATE_TIME, UPDATE_TIME FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT "
         "NULL AND " +
-            where("TABLE_SCHEMA") + " AND " + in_databases("TABLE_NAME", names),
+            shard.where("TABLE_SCHEMA", "TABLE_NAME") + " AND " + in_databases("TABLE_NAME", names),
         [&](const Row& r) {
-          RelationRow* t = relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.str(0), r.str(1));
           if (!t) return;
           const std::string name = r.str(2);
           auto it = std::find_if(t->partitions.begin(), t->partitions.end(),
@@ -323,7 +361,7 @@ void CatalogReader::read_partitions(Connection& c) {
             it->subpartitions.push_back(std::move(s));
           }
         });
-  for (auto& r : m_relations) {
+  for (auto& r : shard.relations) {
     std::sort(r.partitions.begin(), r.partitions.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
     for (auto& p : r.partitions) {
@@ -356,15 +394,15 @@ std::optional<std::string> normalised_default(const Row& r, bool mariadb) {
   return quoted + "'";
 }
 
-void CatalogReader::read_columns(Connection& c) {
+void CatalogReader::read_columns(Connection& c, Shard& shard) {
   const bool mariadb = m_conn.is_mariadb();
   query(c,
         "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, "
         "IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, "
         "COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE " +
-            where("TABLE_SCHEMA"),
+            shard.where("TABLE_SCHEMA", "TABLE_NAME"),
         [&](const Row& r) {
-          RelationRow* t = relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.str(0), r.str(1));
           if (!t || t->type == "SEQUENCE") return;
           ColumnRow c;
           c.name = r.str(2);
@@ -394,44 +432,58 @@ void CatalogReader::read_columns(Connection& c) {
           c.entity = b.build();
           t->columns.push_back(std::move(c));
         });
-  for (auto& r : m_relations) {
+  for (auto& r : shard.relations) {
     std::sort(r.columns.begin(), r.columns.end(),
               [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
   }
 }
 
-void CatalogReader::read_constraints(Connection& c) {
+void CatalogReader::read_constraints(Connection& c, Shard& shard) {
   const bool mariadb = m_conn.is_mariadb();
   // MySQL 8.0.16+ has TABLE_CONSTRAINTS.ENFORCED; MariaDB has no such column.
   const bool enforced = !mariadb && m_conn.version_number() >= 80016;
-  // The queries for rules and check clauses are skipped when there is
-  // nothing to read: each costs a pass over every table's definition.
-  bool any_check = false, any_foreign = false;
-  query(c,
-        fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE, {} "
-                    "FROM information_schema.TABLE_CONSTRAINTS WHERE {}",
-                    enforced ? "ENFORCED" : "NULL", where("TABLE_SCHEMA")),
-        [&](const Row& r) {
-          RelationRow* t = relation(r.str(0), r.str(1));
-          if (!t) return;
-          ConstraintRow c;
-          c.name = r.str(2);
-          c.type = r.str(3);
-          if (!r.is_null(4)) c.enforced = r.view(4) == "YES";
-          any_check = any_check || c.type == "CHECK";
-          any_foreign = any_foreign || c.type == "FOREIGN KEY";
-          t->constraints.emplace(c.name, std::move(c));
-        });
+  // Each query below costs the server a pass over every table's definition.
+  // MariaDB's TABLE_CONSTRAINTS tells nothing that KEY_COLUMN_USAGE (keys
+  // and foreign keys, with their columns) and CHECK_CONSTRAINTS (with the
+  // table) do not: it is read on MySQL only, for ENFORCED and for its checks
+  // (whose rows there name no table).
+  bool any_check = mariadb, any_foreign = false;
+  if (!mariadb) {
+    query(c,
+          fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE, {} "
+                      "FROM information_schema.TABLE_CONSTRAINTS WHERE {}",
+                      enforced ? "ENFORCED" : "NULL", shard.where("TABLE_SCHEMA", "TABLE_NAME")),
+          [&](const Row& r) {
+            RelationRow* t = shard.relation(r.str(0), r.str(1));
+            if (!t) return;
+            ConstraintRow c;
+            c.name = r.str(2);
+            c.type = r.str(3);
+            if (!r.is_null(4)) c.enforced = r.view(4) == "YES";
+            any_check = any_check || c.type == "CHECK";
+            t->constraints.emplace(c.name, std::move(c));
+          });
+  }
   query(c,
         "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION, "
         "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
         "FROM information_schema.KEY_COLUMN_USAGE WHERE " +
-            where("TABLE_SCHEMA"),
+            shard.where("TABLE_SCHEMA", "TABLE_NAME"),
         [&](const Row& r) {
-          RelationRow* t = relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.str(0), r.str(1));
           if (!t) return;
-          auto it = t->constraints.find(r.str(2));
-          if (it == t->constraints.end()) return;
+          const std::string name = r.str(2);
+          auto it = t->constraints.find(name);
+          if (it == t->constraints.end()) {
+            if (!mariadb) return;  // MySQL: only what TABLE_CONSTRAINTS lists
+            // KEY_COLUMN_USAGE lists the primary key (always PRIMARY), the
+            // unique keys and the foreign keys (those reference a table).
+            ConstraintRow k;
+            k.name = name;
+            k.type = !r.is_null(6) ? "FOREIGN KEY" : name == "PRIMARY" ? "PRIMARY KEY" : "UNIQUE";
+            it = t->constraints.emplace(name, std::move(k)).first;
+          }
+          any_foreign = any_foreign || it->second.type == "FOREIGN KEY";
           const std::int64_t pos = r.integer(4);
           it->second.columns.emplace_back(pos, r.str(3));
           if (!r.is_null(6)) {
@@ -443,9 +495,9 @@ void CatalogReader::read_constraints(Connection& c) {
     query(c,
           "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE "
           "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
-              where("CONSTRAINT_SCHEMA"),
+              shard.where("CONSTRAINT_SCHEMA", "TABLE_NAME"),
           [&](const Row& r) {
-            RelationRow* t = relation(r.str(0), r.str(1));
+            RelationRow* t = shard.relation(r.str(0), r.str(1));
             if (!t) return;
             auto it = t->constraints.find(r.str(2));
             if (it == t->constraints.end()) return;
@@ -455,17 +507,26 @@ void CatalogReader::read_constraints(Connection& c) {
   }
   if (any_check && (mariadb || m_conn.version_number() >= 80016)) {
     // MariaDB names the table (and says whether the check is a column's);
-    // MySQL 8 does not, but its check names are unique in a database.
+    // MySQL 8 does not, but its check names are unique in a database (and a
+    // MySQL shard is a whole database).
     query(c,
           fmt::format("SELECT CONSTRAINT_SCHEMA, {}, CONSTRAINT_NAME, CHECK_CLAUSE, {} FROM "
                       "information_schema.CHECK_CONSTRAINTS WHERE {}",
                       mariadb ? "TABLE_NAME" : "NULL", mariadb ? "LEVEL" : "NULL",
-                      where("CONSTRAINT_SCHEMA")),
+                      mariadb ? shard.where("CONSTRAINT_SCHEMA", "TABLE_NAME")
+                              : "CONSTRAINT_SCHEMA = " + literal(shard.database)),
           [&](const Row& r) {
             const std::string db = r.str(0), name = r.str(2);
             auto attach = [&](RelationRow& t) {
               auto it = t.constraints.find(name);
-              if (it == t.constraints.end() || it->second.type != "CHECK") return false;
+              if (it == t.constraints.end()) {
+                if (!mariadb) return false;
+                ConstraintRow k;
+                k.name = name;
+                k.type = "CHECK";
+                it = t.constraints.emplace(name, std::move(k)).first;
+              }
+              if (it->second.type != "CHECK") return false;
               it->second.expression = r.str(3);
               if (auto level = r.text(4)) {
                 it->second.level = lower(*level);
@@ -474,17 +535,17 @@ void CatalogReader::read_constraints(Connection& c) {
               return true;
             };
             if (!r.is_null(1)) {
-              if (RelationRow* t = relation(db, r.str(1))) attach(*t);
+              if (RelationRow* t = shard.relation(db, r.str(1))) attach(*t);
               return;
             }
-            for (auto& t : m_relations) {
+            for (auto& t : shard.relations) {
               if (t.database == db && attach(t)) return;
             }
           });
   }
 }
 
-void CatalogReader::read_indexes(Connection& c) {
+void CatalogReader::read_indexes(Connection& c, Shard& shard) {
   const bool mariadb = m_conn.is_mariadb();
   // Ignored (MariaDB 10.6+) and invisible (MySQL 8) indexes; functional key
   // parts (MySQL 8.0.13+).
@@ -496,9 +557,9 @@ void CatalogReader::read_indexes(Connection& c) {
         fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, "
                     "COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE, INDEX_COMMENT, {}, {} "
                     "FROM information_schema.STATISTICS WHERE {}",
-                    ignored, expression, where("TABLE_SCHEMA")),
+                    ignored, expression, shard.where("TABLE_SCHEMA", "TABLE_NAME")),
         [&](const Row& r) {
-          RelationRow* t = relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.str(0), r.str(1));
           if (!t) return;
           IndexRow& ix = t->indexes[r.str(2)];
           ix.name = r.str(2);
@@ -527,9 +588,9 @@ void CatalogReader::read_triggers(Connection& c) {
         "FROM information_schema.TRIGGERS WHERE " +
             where("EVENT_OBJECT_SCHEMA"),
         [&](const Row& r) {
-          RelationRow* t = relation(r.str(0), r.str(1));
-          if (!t) return;
-          EntityBuilder b(m_source, EntityKind::trigger, t->fqn.child(r.view(2)));
+          const std::string db = r.str(0), table = r.str(1);
+          if (std::find(m_names.begin(), m_names.end(), db) == m_names.end()) return;
+          EntityBuilder b(m_source, EntityKind::trigger, Fqn({m_source, db, table, r.str(2)}));
           b.set("timing", r.str(4));
           b.set("events", schema::Array{Value(r.str(3))});
           b.set("event", r.str(3));
@@ -537,7 +598,7 @@ void CatalogReader::read_triggers(Connection& c) {
           if (auto order = r.opt_integer(5)) b.set("action_order", *order);
           b.set("definition", r.str(6));
           b.set_optional("definer", r.text(7));
-          t->triggers.emplace(r.str(2), b.build());
+          m_trigger_rows.push_back({db, table, r.str(2), b.build()});
         });
 }
 
@@ -871,50 +932,136 @@ void CatalogReader::emit_lineage() {
   for (const auto& e : edges) m_sink.on_lineage(e);
 }
 
-ExtractResult CatalogReader::run() {
-  read_databases(m_conn);
-  read_relations(m_conn);
-  // The other queries need the relation list; they run on up to
-  // `parallelism` sessions at once (each information_schema query opens
-  // every table's definition on the server: overlapping them is what saves
-  // time). Each job writes only its own fields of the relations.
-  std::vector<std::function<void(Connection&)>> jobs = {
-      [this](Connection& c) { read_constraints(c); },
-      [this](Connection& c) {
-        read_indexes(c);
-        read_triggers(c);
-        read_routines(c);
-        read_events(c);
-      },
+std::vector<Shard> CatalogReader::plan_shards(Connection& c, std::size_t sessions) {
+  std::vector<Shard> shards;
+  if (!m_conn.is_mariadb()) {
+    // MySQL 8's information_schema reads its data dictionary (no table is
+    // opened): one slice per database.
+    for (const auto& d : m_databases) shards.push_back(Shard{d.name, {}, {}, {}, {}});
+    return shards;
+  }
+  // A slice holds what the sessions can keep open together in the table
+  // cache (and at least 100 tables: each query also lists the database
+  // directory). The names come from the database directories (no table
+  // opened), in the server's order, so that the ranges follow its comparison.
+  std::size_t size = m_options.tables_per_slice;
+  if (size == 0) {
+    const std::int64_t cache =
+        std::atoll(c.value("SELECT @@table_open_cache").value_or("2000").c_str());
+    size = static_cast<std::size_t>(
+        std::clamp<std::int64_t>(cache / static_cast<std::int64_t>(sessions + 1), 100, 4000));
+  }
+  std::map<std::string, std::vector<std::string>> names;
+  query(c,
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE " +
+            where("TABLE_SCHEMA") + " ORDER BY TABLE_SCHEMA, TABLE_NAME",
+        [&](const Row& r) { names[r.str(0)].push_back(r.str(1)); });
+  for (const auto& d : m_databases) {
+    const auto& list = names[d.name];
+    const std::size_t count = std::max<std::size_t>(1, (list.size() + size - 1) / size);
+    for (std::size_t i = 0; i < count; ++i) {
+      Shard shard{d.name, {}, {}, {}, {}};
+      if (i > 0) shard.from = list[i * list.size() / count];
+      if (i + 1 < count) shard.to = list[(i + 1) * list.size() / count];
+      shards.push_back(std::move(shard));
+    }
+  }
+  return shards;
+}
+
+void CatalogReader::read_shard(Connection& c, Shard& shard) {
+  read_relations(c, shard);  // first: opens the slice's tables
+  if (shard.relations.empty()) return;
+  read_columns(c, shard);
+  read_indexes(c, shard);
+  read_constraints(c, shard);
+  read_views(c, shard);
+  read_partitions(c, shard);
+}
+
+// Runs the jobs on `sessions` sessions (this one and helpers), each taking
+// the next job until none is left; the first failure stops the others.
+void CatalogReader::run_jobs(std::vector<std::function<void(Connection&)>>& jobs,
+                             std::size_t sessions) {
+  std::atomic<std::size_t> next = 0;
+  std::atomic<bool> failed = false;
+  auto work = [&](Connection& c) {
+    for (std::size_t j = next++; j < jobs.size() && !failed; j = next++) jobs[j](c);
   };
-  const std::size_t helpers =
-      m_options.open_helper
-          ? std::min<std::size_t>(jobs.size(),
-                                  static_cast<std::size_t>(std::max(1, m_options.parallelism) - 1))
-          : 0;
-  std::vector<std::exception_ptr> errors(helpers);
+  const std::size_t helpers = m_options.open_helper ? std::min(jobs.size(), sessions) - 1 : 0;
+  std::vector<std::exception_ptr> errors(helpers + 1);
   {
     std::vector<std::jthread> threads;
     for (std::size_t h = 0; h < helpers; ++h) {
       threads.emplace_back([&, h] {
         try {
           std::unique_ptr<Connection> c = m_options.open_helper();
-          for (std::size_t j = h; j < jobs.size(); j += helpers) jobs[j](*c);
+          work(*c);
         } catch (...) {
-          errors[h] = std::current_exception();
+          errors[h + 1] = std::current_exception();
+          failed = true;
         }
       });
     }
-    read_views(m_conn);
-    read_partitions(m_conn);
-    read_columns(m_conn);
-    if (helpers == 0) {
-      for (auto& job : jobs) job(m_conn);
+    try {
+      work(m_conn);
+    } catch (...) {
+      errors[0] = std::current_exception();
+      failed = true;
     }
-  }  // joins the helpers (also when the main session failed)
+  }  // joins the helpers
   for (auto& e : errors) {
     if (e) std::rethrow_exception(e);
   }
+}
+
+void CatalogReader::merge(std::vector<Shard>& shards) {
+  std::size_t total = 0;
+  for (const auto& s : shards) total += s.relations.size();
+  m_relations.reserve(total);
+  for (auto& s : shards) {
+    for (auto& r : s.relations) m_relations.push_back(std::move(r));
+    s.relations = {};
+  }
+  std::sort(m_relations.begin(), m_relations.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.database, a.name) < std::tie(b.database, b.name);
+  });
+  // Slices do not overlap; a table seen twice (renamed while being read)
+  // is kept once.
+  m_relations.erase(std::unique(m_relations.begin(), m_relations.end(),
+                                [](const auto& a, const auto& b) {
+                                  return a.database == b.database && a.name == b.name;
+                                }),
+                    m_relations.end());
+  for (std::size_t i = 0; i < m_relations.size(); ++i)
+    m_index[{m_relations[i].database, m_relations[i].name}] = i;
+  for (auto& t : m_trigger_rows) {
+    if (RelationRow* r = relation(t.database, t.table))
+      r->triggers.emplace(t.name, std::move(t.entity));
+  }
+  m_trigger_rows.clear();
+}
+
+ExtractResult CatalogReader::run() {
+  read_databases(m_conn);
+  const std::size_t sessions =
+      m_options.open_helper ? static_cast<std::size_t>(std::max(1, m_options.parallelism)) : 1;
+  std::vector<Shard> shards = plan_shards(m_conn, sessions);
+  // The database-wide queries first (small), then the slices, on up to
+  // `parallelism` sessions: the server's work spreads over its cores and the
+  // rows of one slice are turned into entities while others are read.
+  // A job writes only its own slice (or its own member).
+  std::vector<std::function<void(Connection&)>> jobs = {
+      [this](Connection& c) { read_triggers(c); },
+      [this](Connection& c) {
+        read_routines(c);
+        read_events(c);
+      },
+  };
+  for (auto& shard : shards)
+    jobs.push_back([this, &shard](Connection& c) { read_shard(c, shard); });
+  run_jobs(jobs, sessions);
+  merge(shards);
   for (const auto& r : m_relations) {
     if (!r.is_view()) continue;
     auto& names = m_view_columns[{r.database, r.name}];

@@ -30,6 +30,10 @@ struct CatalogOptions {
   // opened with open_helper.
   int parallelism = 3;
   std::function<std::unique_ptr<Connection>()> open_helper;
+  // MariaDB: tables per slice of a database, each slice read on one session
+  // (see Shard in mysql_catalog.cpp); 0: what the server's table cache holds
+  // for every session at once.
+  std::size_t tables_per_slice = 0;
 };
 
 // Reads `databases` (from list_databases) into the sink. Throws MysqlError

@@ -775,15 +775,16 @@ void Statement::read_long(std::size_t index, std::size_t column, bool bound) {
   Row::Cell& cell = m_row.m_cells[column];
   cell = {};
   cell.offset = m_row.m_data.size();
-  std::vector<char> chunk(k_getdata_chunk);
-  std::string what = fmt::format("{}: SQLGetData of column '{}'{}", m_operation,
-                                 m_columns[column].name, bound ? " (longer than declared)" : "");
+  std::vector<char>& chunk = m_chunk;
+  if (chunk.size() != k_getdata_chunk) chunk.resize(k_getdata_chunk);
   for (;;) {
     SQLLEN indicator = 0;
     SQLRETURN rc = SQLGetData(m_stmt, static_cast<SQLUSMALLINT>(column + 1), SQL_C_CHAR,
                               chunk.data(), static_cast<SQLLEN>(chunk.size()), &indicator);
     if (rc == SQL_NO_DATA) break;
-    check(rc, what);
+    if (!SQL_SUCCEEDED(rc))
+      check(rc, fmt::format("{}: SQLGetData of column '{}'{}", m_operation, m_columns[column].name,
+                            bound ? " (longer than declared)" : ""));
     if (indicator == SQL_NULL_DATA) return;
     cell.present = true;
     bool more = rc == SQL_SUCCESS_WITH_INFO &&

@@ -227,6 +227,7 @@ class Statement {
   std::vector<std::string> m_param_strings;
   std::vector<SQLLEN> m_param_indicators;
   std::vector<std::int64_t> m_param_integers;
+  std::vector<char> m_chunk;  // SQLGetData buffer, reused
   Row m_row;
 };
 
