@@ -50,14 +50,23 @@ bool removable(const std::string& fqn, const std::vector<schema::ContainerStatus
 Sync::Sync(CatalogStore& store, SyncOptions options)
     : m_store(store), m_options(std::move(options)), m_started(std::chrono::steady_clock::now()) {
   m_run_id = m_store.start_run(m_options.run);
+}
+
+void Sync::begin_stage() {
+  // Not in the constructor: a run recorded by its change signature never
+  // reads the source's live state.
+  if (m_stage_begun) return;
   m_store.begin_stage(m_options.run.source);
+  m_stage_begun = true;
 }
 
 void Sync::on_entity(const schema::Entity& entity) {
+  begin_stage();
   m_store.stage_entity(entity);
 }
 
 void Sync::on_lineage(const schema::LineageEdge& edge) {
+  begin_stage();
   m_store.stage_edge(edge);
 }
 
@@ -99,6 +108,7 @@ SyncSummary Sync::commit(const std::vector<schema::ContainerStatus>& completenes
     }
   };
   try {
+    begin_stage();
     ApplyCounts counts = m_store.apply(m_run_id, source, status, note, policy);
     m_done = true;
     return summary(status, counts, note);

@@ -75,6 +75,7 @@ class Sync final : public schema::EntitySink {
 
  private:
   SyncSummary summary(RunStatus status, const ApplyCounts& counts, std::string error) const;
+  void begin_stage();  // once, before the first staged entity or edge, or at commit
 
   CatalogStore& m_store;
   SyncOptions m_options;
@@ -83,6 +84,7 @@ class Sync final : public schema::EntitySink {
   std::optional<std::string> m_signature;
   std::chrono::steady_clock::time_point m_started;
   bool m_done = false;
+  bool m_stage_begun = false;
 };
 
 }  // namespace connctl::catalog

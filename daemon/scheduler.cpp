@@ -79,6 +79,7 @@ void Scheduler::set_jobs(const std::vector<core::JobConfig>& jobs) {
     next.emplace(job.name, std::move(state));
   }
   m_jobs = std::move(next);
+  ++m_fires_generation;
 }
 
 bool Scheduler::catch_up(const std::string& job, const std::optional<LastRun>& last) {
@@ -149,6 +150,7 @@ std::vector<DueRun> Scheduler::take_due() {
       core::TimePoint after = state.schedule.next(fire);
       if (after + state.splay > now) {
         state.next_fire = after;
+        ++m_fires_generation;
         break;
       }
       skip(state, DueRun{name, Trigger::schedule, fire, 0});
@@ -203,6 +205,16 @@ std::optional<core::TimePoint> Scheduler::next_fire(const std::string& job) cons
   auto it = m_jobs.find(job);
   if (it == m_jobs.end()) return std::nullopt;
   return it->second.next_fire;
+}
+
+Scheduler::Overview Scheduler::overview() const {
+  Overview out;
+  for (const auto& [name, state] : m_jobs) {
+    if (state.is_running) out.running.push_back(name);
+    if (!out.next || state.next_fire < out.next->second)
+      out.next = std::pair(name, state.next_fire);
+  }
+  return out;
 }
 
 bool Scheduler::running(const std::string& job) const {

@@ -88,6 +88,16 @@ class Scheduler {
   // Fires skipped because the job was still running, per job.
   std::int64_t skipped(const std::string& job) const;
 
+  // Counts the changes of any job's next fire (set_jobs, take_due), so that a
+  // caller can refresh what it derives from them only when they moved.
+  std::uint64_t fires_generation() const { return m_fires_generation; }
+  // The running jobs and the job that fires next, in one pass over the jobs.
+  struct Overview {
+    std::vector<std::string> running;
+    std::optional<std::pair<std::string, core::TimePoint>> next;
+  };
+  Overview overview() const;
+
  private:
   struct JobState {
     core::JobConfig config;
@@ -109,6 +119,7 @@ class Scheduler {
   std::mt19937_64 m_random;
   std::map<std::string, JobState> m_jobs;
   std::vector<DueRun> m_skipped;
+  std::uint64_t m_fires_generation = 0;
 };
 
 }  // namespace connctl::daemon

@@ -19,6 +19,7 @@
 #include "daemon/notifier.hpp"
 #include "daemon/run_sync.hpp"
 #include "daemon/scheduler.hpp"
+#include "daemon/store_pool.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/worker_pool.hpp"
 #include "extractors/source.hpp"
@@ -132,7 +133,8 @@ struct Service::Impl {
       : options(std::move(o)),
         clock(c),
         scheduler(clock, std::random_device{}()),
-        wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+        wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+        stores(options.catalog_url) {
     if (wake_fd < 0) core::throw_runtime(fmt::format("eventfd: {}", std::strerror(errno)));
   }
   ~Impl() {
@@ -178,6 +180,8 @@ struct Service::Impl {
   bool stop_requested = false;
   bool stop_now = false;  // a second SIGTERM: do not wait for the grace period
   std::atomic<std::int64_t> heartbeat_ms{0};
+  std::uint64_t reported_generation = 0;  // the scheduler's fires_generation() last reported
+  mutable StorePool stores;               // the runs' catalog connections, reused
 };
 
 int Service::Impl::run() {
@@ -222,6 +226,7 @@ void Service::Impl::start() {
   core::log_info("daemon started: {} jobs scheduled, catalog {}, config {}",
                  scheduler.job_names().size(), store->describe(), config->path);
   systemd.ready(status_line());
+  stores.give(std::move(store));  // kept open for the runs
 }
 
 void Service::Impl::handle_signals() {
@@ -269,8 +274,13 @@ void Service::Impl::report_status() {
   heartbeat_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   metrics.set_running(static_cast<std::int64_t>(running));
-  for (const auto& job : scheduler.job_names())
-    metrics.set_next_fire(job, scheduler.next_fire(job));
+  // Each job's next fire only when one moved: a burst of a thousand runs
+  // ending wakes this loop a thousand times.
+  if (const auto generation = scheduler.fires_generation(); generation != reported_generation) {
+    for (const auto& job : scheduler.job_names())
+      metrics.set_next_fire(job, scheduler.next_fire(job));
+    reported_generation = generation;
+  }
   systemd.status(status_line());
   systemd.watchdog_if_due(now);
 }
@@ -380,7 +390,7 @@ Completed Service::Impl::execute(const DueRun& run,
   const auto started = std::chrono::steady_clock::now();
   std::unique_ptr<catalog::CatalogStore> store;
   try {
-    store = catalog::open_store(options.catalog_url);
+    store = stores.take();
     const extractors::SourceSpec spec = extractors::resolve_source(done.job.source, snapshot.get());
     extractors::ExtractRequest request = extractors::request_from_settings(spec);
     SyncRunOptions run_options;
@@ -426,6 +436,7 @@ Completed Service::Impl::execute(const DueRun& run,
                             {"unchanged", std::to_string(done.counts.unchanged)}};
   if (!done.error.empty()) fields.emplace_back("error", done.error);
   const bool ok = outcome_of(done.status) == RunOutcome::succeeded;
+  if (ok) stores.give(std::move(store));
   core::log_line(ok ? core::LogLevel::info : core::LogLevel::warn, "run finished", fields);
   return done;
 }
@@ -467,15 +478,9 @@ void Service::Impl::send_notification(const Completed& done, std::string_view ev
 
 std::string Service::Impl::status_line() const {
   std::string line = fmt::format("{} running", running);
-  std::optional<std::pair<std::string, core::TimePoint>> next;
-  std::vector<std::string> busy;
-  for (const auto& job : scheduler.job_names()) {
-    if (scheduler.running(job)) busy.push_back(job);
-    auto fire = scheduler.next_fire(job);
-    if (fire && (!next || *fire < next->second)) next = std::pair(job, *fire);
-  }
-  if (!busy.empty()) line += fmt::format(" ({})", fmt::join(busy, ", "));
-  if (next)
+  const Scheduler::Overview overview = scheduler.overview();
+  if (!overview.running.empty()) line += fmt::format(" ({})", fmt::join(overview.running, ", "));
+  if (const auto& next = overview.next)
     line += fmt::format("; next: {} at {}", next->first, core::format_iso8601_utc(next->second));
   return line;
 }

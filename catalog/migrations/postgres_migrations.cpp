@@ -107,10 +107,16 @@ CREATE TABLE job_claims (
 CREATE INDEX job_claims_open ON job_claims (lease_until) WHERE state = 'running';
 )sql";
 
+// Version 4: a source's newest committed run (the one a sync compares its
+// change signature with, once per run) found without sorting its history.
+constexpr std::string_view k_v4 = R"sql(
+CREATE INDEX runs_committed ON runs (source, seq) WHERE seq IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& postgres_migrations() {
-  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3}};
+  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}};
   return k_all;
 }
 

@@ -137,11 +137,17 @@ CREATE TABLE job_claims (
 CREATE INDEX job_claims_open ON job_claims (lease_until) WHERE state = 'running';
 )sql";
 
+// Version 6: a source's newest committed run (the one a sync compares its
+// change signature with, once per run) found without sorting its history.
+constexpr std::string_view k_v6 = R"sql(
+CREATE INDEX runs_committed ON runs (source, seq) WHERE seq IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& sqlite_migrations() {
-  static const std::vector<Migration> k_all = {
-      {1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}, {5, k_v5}};
+  static const std::vector<Migration> k_all = {{1, k_v1}, {2, k_v2}, {3, k_v3},
+                                               {4, k_v4}, {5, k_v5}, {6, k_v6}};
   return k_all;
 }
 

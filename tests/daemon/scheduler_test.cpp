@@ -52,6 +52,31 @@ TEST_F(SchedulerTest, FiresAtEachCronTimeAndNotBefore) {
   EXPECT_EQ(1u, advance_to("2026-01-01T00:00:20Z").size());
 }
 
+TEST_F(SchedulerTest, OverviewAndFiresGenerationFollowTheJobs) {
+  scheduler.set_jobs({job("a", "*/10 * * * * *"), job("b", "*/15 * * * * *")});
+  const auto generation = scheduler.fires_generation();
+  auto overview = scheduler.overview();
+  EXPECT_TRUE(overview.running.empty());
+  ASSERT_TRUE(overview.next);
+  EXPECT_EQ("a", overview.next->first);
+  EXPECT_EQ(at("2026-01-01T00:00:10Z"), overview.next->second);
+  // Nothing due: no fire moved.
+  EXPECT_TRUE(advance_to("2026-01-01T00:00:05Z").empty());
+  EXPECT_EQ(generation, scheduler.fires_generation());
+  auto due = advance_to("2026-01-01T00:00:10Z");
+  ASSERT_EQ(1u, due.size());
+  EXPECT_NE(generation, scheduler.fires_generation());
+  overview = scheduler.overview();
+  EXPECT_EQ(std::vector<std::string>{"a"}, overview.running);
+  EXPECT_EQ("b", overview.next->first);
+  EXPECT_EQ(at("2026-01-01T00:00:15Z"), overview.next->second);
+  // A run ending moves no fire.
+  const auto before_finish = scheduler.fires_generation();
+  scheduler.finished(due[0], RunOutcome::succeeded);
+  EXPECT_EQ(before_finish, scheduler.fires_generation());
+  EXPECT_TRUE(scheduler.overview().running.empty());
+}
+
 TEST_F(SchedulerTest, DisabledJobsAreNotScheduled) {
   auto off = job("off", "* * * * * *");
   off.enabled = false;
