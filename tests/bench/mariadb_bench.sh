@@ -4,7 +4,8 @@
 # tables) beside the floor (limit_mariadb.sh) and the peers (mysqldump
 # --no-data, db2dbml mysql, knex-schema-inspector), through
 # ../shared/bench/run.sh; markdown on stdout (see docs/benchmarks.md).
-# Takes ~20 min for S and L on 2 cores; SIZES=S for a quick run.
+# Takes ~35 min for S and L on 2 cores (three peers time out at L); SIZES=S
+# for a quick run.
 #   tests/bench/mariadb_bench.sh > results.md
 #   SIZES=S RUNS=3 tests/bench/mariadb_bench.sh
 set -euo pipefail
