@@ -28,7 +28,7 @@ std::optional<RunStatus> parse_run_status(std::string_view text);
 struct RunStart {
   std::string source;
   std::string job;                           // empty for a manual sync
-  std::string trigger = "manual";            // manual | schedule | catch_up | retry
+  std::string trigger = "manual";            // manual | schedule | catch_up | retry | takeover
   std::optional<std::string> scheduled_for;  // ISO 8601, for scheduled runs
   // The daemon that claimed this fire (job, scheduled_for): start_run links
   // the run to the claim in the same transaction and throws core::Error when

@@ -45,11 +45,12 @@ void add_daemon_command(CLI::App& app, Context& ctx) {
   connctl daemon --metrics-listen 127.0.0.1:9464
 
 Each run is exactly what `connctl sync SOURCE` does, recorded in the catalog with
-its job, trigger (schedule, catch_up, retry) and scheduled time.
+its job, trigger (schedule, catch_up, retry, takeover) and scheduled time.
 Signals: SIGTERM/SIGINT stop scheduling, let running syncs finish for
 [daemon] shutdown_grace, cancel the rest and exit 0; SIGHUP re-reads the
 config and keeps the old one when the new one is invalid.
-Only one daemon runs on a SQLite catalog. See docs/daemon.md.)");
+Only one daemon runs on a SQLite catalog; several share a PostgreSQL catalog,
+each fire claimed by one of them. See docs/daemon.md.)");
   cmd->add_option("--metrics-listen", opts->metrics_listen,
                   "Serve /metrics (Prometheus) and /healthz on HOST:PORT")
       ->type_name("ADDR");

@@ -299,6 +299,10 @@ const std::vector<KeySpec>& daemon_keys() {
       {"on_failure", KeyType::string, false, false, "default for jobs without their own", ""},
       {"failure_threshold", KeyType::integer, false, false,
        "notify when a job has failed this many times in a row", "3"},
+      {"lease", KeyType::duration, false, false,
+       "how long a daemon's claim on a fire lasts unrenewed before another daemon may take it "
+       "over (renewed every third of it)",
+       "30s"},
   };
   return keys;
 }
@@ -423,6 +427,11 @@ class ConfigParser {
     if (daemon.on_failure) check_on_failure(*daemon.on_failure, where("on_failure"), context);
     daemon.failure_threshold =
         settings.get_integer("failure_threshold").value_or(daemon.failure_threshold);
+    daemon.lease_ms = settings.get_duration_ms("lease").value_or(daemon.lease_ms);
+    if (daemon.lease_ms < 1000) {
+      fail_at(where("lease"), fmt::format("daemon: key 'lease': must be 1s or more, got {}",
+                                          core::format_duration_ms(daemon.lease_ms)));
+    }
     if (daemon.failure_threshold < 1) {
       fail_at(where("failure_threshold"),
               fmt::format("daemon: key 'failure_threshold': must be 1 or more, got {}",

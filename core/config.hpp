@@ -109,6 +109,9 @@ struct DaemonConfig {
   std::int64_t shutdown_grace_ms = 30'000;
   std::optional<std::string> on_failure;  // for jobs without their own
   std::int64_t failure_threshold = 3;     // notify once a job has failed this many times in a row
+  // How long a claim on a fire lasts without renewal when several daemons
+  // share a catalog; renewed every third of it while the fire is going on.
+  std::int64_t lease_ms = 30'000;
   Location where;
 };
 

@@ -52,6 +52,11 @@ void Metrics::fire_skipped(const std::string& job) {
   ++m_jobs[job].skipped;
 }
 
+void Metrics::fire_claimed(const std::string& job, std::string_view result) {
+  std::lock_guard lock(m_mutex);
+  ++m_jobs[job].claims[std::string(result)];
+}
+
 void Metrics::set_next_fire(const std::string& job, std::optional<core::TimePoint> next) {
   std::lock_guard lock(m_mutex);
   m_jobs[job].next_fire = next;
@@ -126,6 +131,16 @@ std::string Metrics::render() const {
          "Fires skipped because the job was still running");
   for (const auto& [job, m] : m_jobs) {
     out += fmt::format("connctl_skipped_fires_total{{job=\"{}\"}} {}\n", label(job), m.skipped);
+  }
+  header("connctl_fire_claims_total", "counter",
+         "Fires claimed by this daemon (won), found claimed by another daemon (lost), or taken "
+         "over from a daemon whose lease expired (taken_over)");
+  for (const auto& [job, m] : m_jobs) {
+    for (const char* result : {"won", "lost", "taken_over"}) {
+      auto it = m.claims.find(result);
+      out += fmt::format("connctl_fire_claims_total{{job=\"{}\",result=\"{}\"}} {}\n", label(job),
+                         result, it == m.claims.end() ? 0 : it->second);
+    }
   }
   return out;
 }

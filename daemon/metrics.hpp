@@ -27,6 +27,9 @@ class Metrics {
   void run_finished(const std::string& job, catalog::RunStatus status, double seconds,
                     const catalog::ApplyCounts& counts, core::TimePoint finished_at);
   void fire_skipped(const std::string& job);
+  // A fire this daemon claimed (won), found claimed by another daemon (lost),
+  // or took over from a daemon whose lease expired (taken_over).
+  void fire_claimed(const std::string& job, std::string_view result);
   void set_next_fire(const std::string& job, std::optional<core::TimePoint> next);
   void set_running(std::int64_t running);
   void set_jobs(const std::vector<std::string>& jobs);  // forgets next-fire of removed jobs
@@ -43,6 +46,7 @@ class Metrics {
     std::optional<core::TimePoint> last_success;
     std::optional<core::TimePoint> next_fire;
     std::int64_t skipped = 0;
+    std::map<std::string, std::int64_t> claims;  // by result
   };
 
   mutable std::mutex m_mutex;

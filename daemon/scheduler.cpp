@@ -24,6 +24,8 @@ std::string_view to_string(Trigger trigger) {
       return "retry";
     case Trigger::manual:
       return "manual";
+    case Trigger::takeover:
+      return "takeover";
   }
   return "manual";
 }
@@ -187,6 +189,19 @@ void Scheduler::finished(const DueRun& run, RunOutcome outcome) {
     state.pending = DueRun{run.job, Trigger::retry, run.scheduled_for, attempt};
     state.pending_at = now + retry_delay(state.config.retry_backoff_ms, attempt, m_random);
   }
+}
+
+bool Scheduler::start_now(const DueRun& run) {
+  auto it = m_jobs.find(run.job);
+  if (it == m_jobs.end() || it->second.is_running) return false;
+  it->second.is_running = true;
+  return true;
+}
+
+std::optional<DueRun> Scheduler::pending(const std::string& job) const {
+  auto it = m_jobs.find(job);
+  if (it == m_jobs.end()) return std::nullopt;
+  return it->second.pending;
 }
 
 std::optional<core::TimePoint> Scheduler::next_wakeup() const {

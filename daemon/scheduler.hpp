@@ -20,7 +20,9 @@
 
 namespace connctl::daemon {
 
-enum class Trigger { schedule, catch_up, retry, manual };
+// takeover: a fire whose daemon died (its claim's lease expired), run again
+// by the daemon that took the claim over.
+enum class Trigger { schedule, catch_up, retry, manual, takeover };
 std::string_view to_string(Trigger trigger);
 
 // One run the scheduler wants started now.
@@ -31,8 +33,9 @@ struct DueRun {
   int attempt = 0;                // 0 for the first try, n for the n-th retry
 };
 
-// How a run ended, as far as scheduling cares.
-enum class RunOutcome { succeeded, failed, cancelled };
+// How a run ended, as far as scheduling cares. not_run: the run was not
+// started because another daemon holds its fire (no retry follows).
+enum class RunOutcome { succeeded, failed, cancelled, not_run };
 
 // What the catalog remembers of a job's newest run, for catching up at start.
 struct LastRun {
@@ -78,6 +81,14 @@ class Scheduler {
   // retries left is retried after retry_delay(); a queued fire becomes due
   // at once.
   void finished(const DueRun& run, RunOutcome outcome);
+
+  // Starts a run the scheduler did not choose (a fire taken over from a dead
+  // daemon) if the job is known and not running; it then counts as running
+  // until finished(). Returns whether it may start.
+  bool start_now(const DueRun& run);
+
+  // The retry or catch-up waiting for its time, if any.
+  std::optional<DueRun> pending(const std::string& job) const;
 
   // When take_due() will next return something (nullopt: nothing scheduled).
   std::optional<core::TimePoint> next_wakeup() const;

@@ -33,6 +33,10 @@ constexpr std::chrono::milliseconds k_max_sleep{1000};
 constexpr std::chrono::milliseconds k_loop_stall{10'000};
 // How many of a source's newest runs are searched for a job's newest one.
 constexpr std::size_t k_runs_searched = 200;
+// Expired claims looked at per pass, and how long done claims are kept.
+constexpr std::size_t k_expired_claims_per_pass = 32;
+constexpr std::chrono::hours k_claim_retention{24};
+constexpr std::chrono::hours k_prune_interval{1};
 
 sigset_t daemon_signals() {
   sigset_t set;
@@ -78,6 +82,21 @@ std::string hostname() {
   if (::gethostname(buffer, sizeof buffer - 1) != 0) return "";
   return buffer;
 }
+
+// hostname:pid:random, stable for the process: the holder of its claims.
+std::string make_daemon_id() {
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", hostname(), ::getpid(), random());
+}
+
+using FireKey = std::pair<std::string, std::string>;  // job, scheduled_for (ISO 8601 UTC)
+
+// A fire this daemon holds the claim of: its run is going on, or it waits
+// for a retry. The lease is renewed until the fire is settled.
+struct HeldClaim {
+  bool running = false;
+  std::shared_ptr<core::CancelToken> cancel;  // the run's, cancelled when the claim is lost
+};
 
 // What a worker hands back to the loop.
 struct Completed {
@@ -149,6 +168,7 @@ struct Service::Impl {
   void handle_signals();
   void collect_finished_runs();
   void start_due_runs();
+  void keep_claims();
   void report_status();
   void wait_for_work(std::chrono::milliseconds longest);
   void shut_down();
@@ -156,8 +176,18 @@ struct Service::Impl {
   // --- how ----------------------------------------------------------------
   void reload();
   void catch_up_missed_runs(catalog::CatalogStore& store);
+  catalog::CatalogStore& claims_store();
+  bool claim(const DueRun& run);
+  void submit(const DueRun& run);
+  void settle_claim(FireKey key, bool done);
+  void renew_claims();
+  void take_over_expired_claims();
+  std::chrono::milliseconds lease() const {
+    return std::chrono::milliseconds(config->daemon.lease_ms);
+  }
   Completed execute(const DueRun& run, const std::shared_ptr<const core::Config>& config,
                     const core::CancelToken& cancel) const;
+  bool still_holds(const DueRun& run, std::chrono::milliseconds lease) const;
   void notify(const Completed& done);
   void send_notification(const Completed& done, std::string_view event, std::int64_t failures);
   std::string status_line() const;
@@ -176,6 +206,11 @@ struct Service::Impl {
   std::unique_ptr<MetricsServer> metrics_server;
   SystemdNotifier systemd;
   std::map<std::string, std::int64_t> consecutive_failures;
+  const std::string daemon_id = make_daemon_id();
+  std::unique_ptr<catalog::CatalogStore> claims_db;  // the loop's own session for claims
+  std::map<FireKey, HeldClaim> held;
+  std::chrono::steady_clock::time_point next_claims_pass{};
+  std::chrono::steady_clock::time_point next_prune{};
   std::size_t running = 0;
   bool stop_requested = false;
   bool stop_now = false;  // a second SIGTERM: do not wait for the grace period
@@ -190,7 +225,8 @@ int Service::Impl::run() {
     handle_signals();         // SIGHUP reloads; SIGTERM/SIGINT end the loop
     collect_finished_runs();  // record outcomes, schedule retries, notify
     if (stop_requested) break;
-    start_due_runs();  // what the scheduler says is due goes to the workers
+    start_due_runs();  // claim what the scheduler says is due; what is ours goes to the workers
+    keep_claims();     // renew held leases; take over fires whose daemon died
     report_status();   // STATUS=, WATCHDOG=1, metrics gauges, heartbeat
     auto wake = scheduler.next_wakeup();
     auto until = wake ? std::chrono::duration_cast<std::chrono::milliseconds>(*wake - clock.now())
@@ -210,6 +246,8 @@ void Service::Impl::start() {
   }
   // Opening the store marks runs a dead daemon left `running` as interrupted.
   auto store = catalog::open_store(options.catalog_url);
+  // Alone on the catalog (the flock), every other daemon's claim is dead.
+  if (lock) store->expire_claims_except(daemon_id);
   pool = std::make_unique<WorkerPool<Completed>>(
       static_cast<int>(config->daemon.max_concurrent_runs), wake_fd);
   scheduler.set_jobs(config->jobs);
@@ -223,8 +261,11 @@ void Service::Impl::start() {
   heartbeat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now().time_since_epoch())
                      .count();
-  core::log_info("daemon started: {} jobs scheduled, catalog {}, config {}",
-                 scheduler.job_names().size(), store->describe(), config->path);
+  core::log_info("daemon started: {} jobs scheduled, catalog {}, config {}, daemon id {}",
+                 scheduler.job_names().size(), store->describe(), config->path, daemon_id);
+  const auto now = std::chrono::steady_clock::now();
+  next_claims_pass = now + lease() / 3;
+  next_prune = now;
   systemd.ready(status_line());
   stores.give(std::move(store));  // kept open for the runs
 }
@@ -248,6 +289,16 @@ void Service::Impl::collect_finished_runs() {
   for (Completed& done : pool->take_completed()) {
     --running;
     scheduler.finished(done.run, outcome_of(done.status));
+    const FireKey key{done.run.job, core::format_iso8601_utc(done.run.scheduled_for)};
+    if (auto it = held.find(key); it != held.end()) {
+      it->second.running = false;
+      const std::optional<DueRun> retry = scheduler.pending(done.run.job);
+      const bool retrying = retry && retry->trigger == Trigger::retry &&
+                            retry->scheduled_for == done.run.scheduled_for;
+      // A run a shutdown cancelled is left for another daemon (or the next start).
+      const bool cancelled = stop_requested && done.status == catalog::RunStatus::interrupted;
+      if (!retrying) settle_claim(key, !cancelled);
+    }
     metrics.run_finished(done.run.job, done.status, static_cast<double>(done.duration_ms) / 1000.0,
                          done.counts, done.finished_at);
     notify(done);
@@ -262,10 +313,177 @@ void Service::Impl::start_due_runs() {
         {{"job", skipped.job}, {"scheduled_for", core::format_iso8601_utc(skipped.scheduled_for)}});
   }
   for (DueRun& due : scheduler.take_due()) {
-    ++running;
-    pool->submit([this, due, snapshot = config](const core::CancelToken& cancel) {
-      return execute(due, snapshot, cancel);
-    });
+    if (!claim(due)) {
+      scheduler.finished(due, RunOutcome::not_run);
+      continue;
+    }
+    submit(due);
+  }
+}
+
+void Service::Impl::submit(const DueRun& due) {
+  ++running;
+  auto cancel = std::make_shared<core::CancelToken>();
+  held[{due.job, core::format_iso8601_utc(due.scheduled_for)}] = HeldClaim{true, cancel};
+  pool->submit([this, due, snapshot = config](
+                   const core::CancelToken& cancel) { return execute(due, snapshot, cancel); },
+               cancel);
+}
+
+catalog::CatalogStore& Service::Impl::claims_store() {
+  if (!claims_db) claims_db = catalog::open_store(options.catalog_url);
+  return *claims_db;
+}
+
+// Claims the fire of `run` for this daemon; false when another daemon has it
+// (or the catalog cannot say), and the run is then not started.
+bool Service::Impl::claim(const DueRun& run) {
+  const std::string scheduled_for = core::format_iso8601_utc(run.scheduled_for);
+  catalog::ClaimOutcome outcome;
+  try {
+    outcome = claims_store().claim_fire({run.job, scheduled_for, daemon_id}, lease());
+  } catch (const std::exception& e) {
+    claims_db.reset();
+    held.erase({run.job, scheduled_for});
+    core::log_warn("job '{}': cannot claim the fire at {}, not running it: {}", run.job,
+                   scheduled_for, core::redact(e.what()));
+    return false;
+  }
+  switch (outcome.result) {
+    case catalog::ClaimResult::won:
+      metrics.fire_claimed(run.job, "won");
+      return true;
+    case catalog::ClaimResult::own:
+      return true;
+    case catalog::ClaimResult::taken_over:
+      metrics.fire_claimed(run.job, "taken_over");
+      core::log_line(core::LogLevel::info, "fire taken over: its daemon's lease expired",
+                     {{"job", run.job},
+                      {"scheduled_for", scheduled_for},
+                      {"previous_daemon", outcome.holder},
+                      {"previous_run", outcome.previous_run.value_or("")}});
+      return true;
+    case catalog::ClaimResult::held:
+    case catalog::ClaimResult::done:
+      break;
+  }
+  held.erase({run.job, scheduled_for});
+  metrics.fire_claimed(run.job, "lost");
+  core::log_line(core::LogLevel::debug, "fire claimed by another daemon",
+                 {{"job", run.job},
+                  {"scheduled_for", scheduled_for},
+                  {"trigger", std::string(to_string(run.trigger))},
+                  {"holder", outcome.holder},
+                  {"claim", std::string(catalog::to_string(outcome.result))}});
+  return false;
+}
+
+// The fire is settled for this daemon: done for good, or (a run a shutdown
+// cancelled) released at once for another daemon to take over.
+void Service::Impl::settle_claim(FireKey key, bool done) {
+  held.erase(key);
+  try {
+    claims_store().end_claim({key.first, key.second, daemon_id}, done);
+  } catch (const std::exception& e) {
+    claims_db.reset();
+    core::log_warn(
+        "job '{}': cannot settle the claim on the fire at {} (its lease will expire): {}",
+        key.first, key.second, core::redact(e.what()));
+  }
+}
+
+// Every third of the lease: renew what this daemon holds, settle retries that
+// will not come (superseded by a newer fire, or the job removed), take over
+// fires whose daemon stopped renewing, and now and then forget old claims.
+void Service::Impl::keep_claims() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_claims_pass) return;
+  next_claims_pass = now + lease() / 3;
+  for (auto it = held.begin(); it != held.end();) {
+    const auto& [key, entry] = *it;
+    ++it;
+    if (entry.running) continue;
+    const std::optional<DueRun> retry = scheduler.pending(key.first);
+    if (!retry || core::format_iso8601_utc(retry->scheduled_for) != key.second) {
+      settle_claim(key, true);
+    }
+  }
+  renew_claims();
+  take_over_expired_claims();
+  if (now >= next_prune) {
+    next_prune = now + k_prune_interval;
+    try {
+      if (auto pruned = claims_store().prune_claims(k_claim_retention); pruned > 0)
+        core::log_debug("forgot {} claims of fires done more than a day ago", pruned);
+    } catch (const std::exception& e) {
+      claims_db.reset();
+      core::log_warn("cannot prune old claims: {}", core::redact(e.what()));
+    }
+  }
+}
+
+void Service::Impl::renew_claims() {
+  for (auto it = held.begin(); it != held.end();) {
+    const auto& [key, entry] = *it;
+    bool kept = true;
+    try {
+      kept = claims_store().renew_claim({key.first, key.second, daemon_id}, lease());
+    } catch (const std::exception& e) {
+      // Tried again at the next pass; the lease outlives two missed ones.
+      claims_db.reset();
+      core::log_warn("cannot renew the claims' leases: {}", core::redact(e.what()));
+      return;
+    }
+    if (kept) {
+      ++it;
+      continue;
+    }
+    core::log_warn("job '{}': lost the claim on the fire at {} to another daemon{}", key.first,
+                   key.second, entry.running ? "; cancelling its run" : "");
+    if (entry.cancel) entry.cancel->cancel();
+    it = held.erase(it);
+  }
+}
+
+void Service::Impl::take_over_expired_claims() {
+  if (stop_requested) return;
+  std::vector<catalog::FireClaim> expired;
+  try {
+    expired = claims_store().expired_claims(k_expired_claims_per_pass);
+  } catch (const std::exception& e) {
+    claims_db.reset();
+    core::log_warn("cannot look for expired claims: {}", core::redact(e.what()));
+    return;
+  }
+  for (const auto& fire : expired) {
+    const core::JobConfig* job = config->find_job(fire.job);
+    // A job this daemon does not run, or runs right now, is left to another
+    // daemon or to a later pass.
+    if (!job || !job->enabled || scheduler.running(fire.job)) continue;
+    if (held.contains({fire.job, fire.scheduled_for})) continue;
+    core::TimePoint scheduled_for;
+    try {
+      scheduled_for = parse_time(fire.scheduled_for, find_zone("UTC"));
+    } catch (const core::Error&) {
+      continue;
+    }
+    const DueRun run{fire.job, Trigger::takeover, scheduled_for, 0};
+    if (!scheduler.start_now(run)) continue;
+    if (!claim(run)) {
+      scheduler.finished(run, RunOutcome::not_run);
+      continue;
+    }
+    if (job->catch_up_deadline_ms &&
+        clock.now() - scheduled_for > std::chrono::milliseconds(*job->catch_up_deadline_ms)) {
+      core::log_info(
+          "job '{}': not running the fire at {} taken over: older than "
+          "catch_up_deadline {}",
+          fire.job, fire.scheduled_for, core::format_duration_ms(*job->catch_up_deadline_ms));
+      scheduler.finished(run, RunOutcome::not_run);
+      settle_claim({fire.job, fire.scheduled_for}, true);
+      continue;
+    }
+    submit(run);
   }
 }
 
@@ -318,10 +536,13 @@ void Service::Impl::shut_down() {
       cancelled = true;
     }
     collect_finished_runs();
+    renew_claims();
     if (running == 0) break;
     systemd.watchdog_if_due(std::chrono::steady_clock::now());
     wait_for_work(std::chrono::milliseconds(200));
   }
+  // Retries that will not run here: another daemon may take them over now.
+  while (!held.empty()) settle_claim(held.begin()->first, false);
   core::log_info("daemon stopped");
 }
 
@@ -397,6 +618,7 @@ Completed Service::Impl::execute(const DueRun& run,
     run_options.run.job = run.job;
     run_options.run.trigger = std::string(to_string(run.trigger));
     run_options.run.scheduled_for = scheduled_for;
+    run_options.run.claimed_by = daemon_id;
     run_options.full = done.job.mode == "full";
     if (done.job.timeout_ms) run_options.timeout = std::chrono::milliseconds(*done.job.timeout_ms);
     SyncRunResult result = run_sync(spec, request, *store, run_options, cancel);
@@ -408,10 +630,11 @@ Completed Service::Impl::execute(const DueRun& run,
     // Before the run could be recorded (the catalog or the source's settings).
     done.status = catalog::RunStatus::failed;
     done.error = e.what();
-    if (store) {
+    if (store && still_holds(run, std::chrono::milliseconds(snapshot->daemon.lease_ms))) {
       try {
         catalog::RunStart start{done.job.source, run.job, std::string(to_string(run.trigger)),
                                 scheduled_for};
+        start.claimed_by = daemon_id;
         done.run_id = store->start_run(start);
         store->finish_run(done.run_id, done.status, done.error);
       } catch (const std::exception& again) {
@@ -439,6 +662,18 @@ Completed Service::Impl::execute(const DueRun& run,
   if (ok) stores.give(std::move(store));
   core::log_line(ok ? core::LogLevel::info : core::LogLevel::warn, "run finished", fields);
   return done;
+}
+
+// Whether this daemon still holds the claim of `run`'s fire (asked from a
+// worker, on a session of its own).
+bool Service::Impl::still_holds(const DueRun& run, std::chrono::milliseconds lease) const {
+  try {
+    auto store = catalog::open_store(options.catalog_url);
+    return store->renew_claim({run.job, core::format_iso8601_utc(run.scheduled_for), daemon_id},
+                              lease);
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 void Service::Impl::notify(const Completed& done) {

@@ -26,7 +26,9 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  void submit(Work work);
+  // `cancel` is the task's token (the caller may keep it to cancel this one task).
+  void submit(Work work,
+              std::shared_ptr<core::CancelToken> cancel = std::make_shared<core::CancelToken>());
   std::vector<Result> take_completed();
   // Removes tasks that have not started; returns how many.
   std::size_t drop_queued();

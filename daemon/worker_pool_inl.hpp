@@ -25,10 +25,10 @@ WorkerPool<Result>::~WorkerPool() {
 }
 
 template <class Result>
-void WorkerPool<Result>::submit(Work work) {
+void WorkerPool<Result>::submit(Work work, std::shared_ptr<core::CancelToken> cancel) {
   {
     std::lock_guard lock(m_mutex);
-    m_queue.push_back(Task{std::move(work), std::make_shared<core::CancelToken>()});
+    m_queue.push_back(Task{std::move(work), std::move(cancel)});
     ++m_outstanding;
   }
   m_wake.notify_one();

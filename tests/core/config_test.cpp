@@ -238,6 +238,7 @@ max_concurrent_runs = 2
 shutdown_grace = "45s"
 on_failure = "https://hooks.example.com/connctl"
 failure_threshold = 5
+lease = "9s"
 
 [[source]]
 name = "a"
@@ -260,6 +261,7 @@ schedule = "@daily"
   EXPECT_EQ(config.daemon.shutdown_grace_ms, 45'000);
   EXPECT_EQ(config.daemon.on_failure, "https://hooks.example.com/connctl");
   EXPECT_EQ(config.daemon.failure_threshold, 5);
+  EXPECT_EQ(config.daemon.lease_ms, 9'000);
   EXPECT_EQ(config.find_job("j")->retry_backoff_ms, 10'000);
   EXPECT_EQ(config.find_job("j")->on_failure, "logger -t connctl");
   EXPECT_EQ(config.find_job("k")->retry_backoff_ms, 30'000);
@@ -270,6 +272,7 @@ schedule = "@daily"
   EXPECT_EQ(defaults.daemon.shutdown_grace_ms, 30'000);
   EXPECT_EQ(defaults.daemon.on_failure, std::nullopt);
   EXPECT_EQ(defaults.daemon.failure_threshold, 3);
+  EXPECT_EQ(defaults.daemon.lease_ms, 30'000);
 }
 
 TEST_F(ConfigTest, DaemonSettingsAreValidated) {
@@ -281,6 +284,8 @@ TEST_F(ConfigTest, DaemonSettingsAreValidated) {
        "connctl.toml:2:1: daemon: key 'max_concurrent_runs': must be between 1 and 256, got 0"},
       {"[daemon]\nfailure_threshold = 0\n",
        "connctl.toml:2:1: daemon: key 'failure_threshold': must be 1 or more, got 0"},
+      {"[daemon]\nlease = \"500ms\"\n",
+       "connctl.toml:2:1: daemon: key 'lease': must be 1s or more, got 500ms"},
       {"[daemon]\nshutdown_grase = \"5s\"\n",
        "connctl.toml:2:1: daemon: unknown key 'shutdown_grase' (did you mean 'shutdown_grace'?)"},
       {"[daemon]\non_failure = \"ftp://x/y\"\n",

@@ -285,4 +285,31 @@ TEST_F(SchedulerTest, ReloadKeepsUnchangedJobsAndReschedulesChangedOnes) {
 }
 
 }  // namespace
+TEST_F(SchedulerTest, AFireClaimedByAnotherDaemonIsNotRunAndNotRetried) {
+  scheduler.set_jobs({job("a", "*/10 * * * * *")});
+  auto due = advance_to("2026-01-01T00:00:10Z");
+  ASSERT_EQ(1u, due.size());
+  EXPECT_TRUE(scheduler.running("a"));
+  scheduler.finished(due[0], RunOutcome::not_run);
+  EXPECT_FALSE(scheduler.running("a"));
+  EXPECT_FALSE(scheduler.pending("a"));
+  EXPECT_EQ(1u, advance_to("2026-01-01T00:00:20Z").size());
+}
+
+TEST_F(SchedulerTest, ATakenOverFireStartsOnlyWhenTheJobIsFreeAndRetriesWithItsFire) {
+  auto j = job("a", "0 0 * * * *");
+  j.retries = 1;
+  scheduler.set_jobs({j});
+  const DueRun takeover{"a", Trigger::takeover, at("2025-12-31T23:00:00Z"), 0};
+  EXPECT_FALSE(
+      scheduler.start_now(DueRun{"unknown", Trigger::takeover, takeover.scheduled_for, 0}));
+  ASSERT_TRUE(scheduler.start_now(takeover));
+  EXPECT_FALSE(scheduler.start_now(takeover));  // a job never runs twice at once
+  scheduler.finished(takeover, RunOutcome::failed);
+  auto retry = scheduler.pending("a");
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(Trigger::retry, retry->trigger);
+  EXPECT_EQ(takeover.scheduled_for, retry->scheduled_for);
+}
+
 }  // namespace connctl::daemon
