@@ -231,6 +231,9 @@ int Service::Impl::run() {
     auto wake = scheduler.next_wakeup();
     auto until = wake ? std::chrono::duration_cast<std::chrono::milliseconds>(*wake - clock.now())
                       : k_max_sleep;
+    // Leases are renewed on time however short they are.
+    until = std::min(until, std::chrono::ceil<std::chrono::milliseconds>(
+                                next_claims_pass - std::chrono::steady_clock::now()));
     wait_for_work(std::clamp(until, std::chrono::milliseconds(0), k_max_sleep));
     systemd.watchdog_if_due(std::chrono::steady_clock::now());
   }
@@ -536,7 +539,7 @@ void Service::Impl::shut_down() {
       cancelled = true;
     }
     collect_finished_runs();
-    renew_claims();
+    keep_claims();  // the runs still going keep their leases
     if (running == 0) break;
     systemd.watchdog_if_due(std::chrono::steady_clock::now());
     wait_for_work(std::chrono::milliseconds(200));
