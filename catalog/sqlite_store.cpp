@@ -144,14 +144,14 @@ class SqliteStore final : public CatalogStore {
     end_staging();
     SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
     std::string id = insert_run(start);
-    SQLite::Statement link(m_db,
-                           "UPDATE job_claims SET run_id = ? WHERE job = ? AND scheduled_for = ? "
-                           "AND daemon_id = ? AND state = 'running'");
-    link.bind(1, static_cast<std::int64_t>(std::stoll(id)));
-    link.bind(2, start.job);
-    link.bind(3, start.scheduled_for.value_or(""));
-    link.bind(4, *start.claimed_by);
-    if (link.exec() != 1) {
+    auto link = prepared(
+        "UPDATE job_claims SET run_id = ? WHERE job = ? AND scheduled_for = ? "
+        "AND daemon_id = ? AND state = 'running'");
+    link->bind(1, static_cast<std::int64_t>(std::stoll(id)));
+    link->bind(2, start.job);
+    link->bind(3, start.scheduled_for.value_or(""));
+    link->bind(4, *start.claimed_by);
+    if (link->exec() != 1) {
       core::throw_runtime(
           fmt::format("job '{}': the fire at {} is no longer claimed by daemon {}", start.job,
                       start.scheduled_for.value_or(""), *start.claimed_by),
@@ -162,9 +162,10 @@ class SqliteStore final : public CatalogStore {
   }
 
   std::string insert_run(const RunStart& start) {
-    SQLite::Statement q(m_db,
-                        "INSERT INTO runs (source, job, trigger, scheduled_for, started_at, "
-                        "status, host, pid) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)");
+    auto prepared_insert = prepared(
+        "INSERT INTO runs (source, job, trigger, scheduled_for, started_at, "
+        "status, host, pid) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)");
+    SQLite::Statement& q = *prepared_insert;
     q.bind(1, start.source);
     if (start.job.empty()) {
       q.bind(2);
@@ -437,23 +438,29 @@ class SqliteStore final : public CatalogStore {
     ApplyCounts counts;
     {
       SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
-      const std::int64_t seq =
-          m_db.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM runs").getInt64();
-      SQLite::Statement live(m_db,
-                             "SELECT count(*) FROM entities e JOIN versions v ON v.entity = e.id "
-                             "AND v.valid_to_run IS NULL WHERE e.source = ?");
-      live.bind(1, source);
-      live.executeStep();
-      counts.unchanged = live.getColumn(0).getInt64();
-      SQLite::Statement fin(m_db,
-                            "UPDATE runs SET status = 'succeeded', finished_at = ?, unchanged = ?, "
-                            "seq = ?, signature = ? WHERE id = ?");
-      fin.bind(1, now_iso());
-      fin.bind(2, counts.unchanged);
-      fin.bind(3, seq);
-      fin.bind(4, signature);
-      fin.bind(5, run);
-      fin.exec();
+      std::int64_t seq = 0;
+      {
+        auto next = prepared("SELECT coalesce(max(seq), 0) + 1 FROM runs");
+        next->executeStep();
+        seq = next->getColumn(0).getInt64();
+      }
+      {
+        auto live = prepared(
+            "SELECT count(*) FROM entities e JOIN versions v ON v.entity = e.id "
+            "AND v.valid_to_run IS NULL WHERE e.source = ?");
+        live->bind(1, source);
+        live->executeStep();
+        counts.unchanged = live->getColumn(0).getInt64();
+      }
+      auto fin = prepared(
+          "UPDATE runs SET status = 'succeeded', finished_at = ?, unchanged = ?, "
+          "seq = ?, signature = ? WHERE id = ?");
+      fin->bind(1, now_iso());
+      fin->bind(2, counts.unchanged);
+      fin->bind(3, seq);
+      fin->bind(4, signature);
+      fin->bind(5, run);
+      fin->exec();
       tx.commit();
     }
     clear_stage();
@@ -465,17 +472,16 @@ class SqliteStore final : public CatalogStore {
     SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
     ClaimOutcome outcome;
     {
-      SQLite::Statement insert(m_db, fmt::format("INSERT INTO job_claims (job, scheduled_for, "
-                                                 "daemon_id, state, lease_until, claimed_at) "
-                                                 "VALUES (?, ?, ?, 'running', {} + ?, ?) ON "
-                                                 "CONFLICT DO NOTHING",
-                                                 k_now_ms));
-      insert.bind(1, claim.job);
-      insert.bind(2, claim.scheduled_for);
-      insert.bind(3, claim.daemon_id);
-      insert.bind(4, static_cast<std::int64_t>(lease.count()));
-      insert.bind(5, now_iso());
-      if (insert.exec() == 1) {
+      auto insert = prepared(fmt::format(
+          "INSERT INTO job_claims (job, scheduled_for, daemon_id, state, lease_until, claimed_at) "
+          "VALUES (?, ?, ?, 'running', {} + ?, ?) ON CONFLICT DO NOTHING",
+          k_now_ms));
+      insert->bind(1, claim.job);
+      insert->bind(2, claim.scheduled_for);
+      insert->bind(3, claim.daemon_id);
+      insert->bind(4, static_cast<std::int64_t>(lease.count()));
+      insert->bind(5, now_iso());
+      if (insert->exec() == 1) {
         tx.commit();
         outcome.result = ClaimResult::won;
         outcome.holder = claim.daemon_id;
@@ -558,11 +564,11 @@ class SqliteStore final : public CatalogStore {
                    "UPDATE job_claims SET lease_until = {} - 1 WHERE job = ? AND "
                    "scheduled_for = ? AND daemon_id = ? AND state = 'running'",
                    k_now_ms);
-    SQLite::Statement u(m_db, sql);
-    u.bind(1, claim.job);
-    u.bind(2, claim.scheduled_for);
-    u.bind(3, claim.daemon_id);
-    u.exec();
+    auto u = prepared(sql);
+    u->bind(1, claim.job);
+    u->bind(2, claim.scheduled_for);
+    u->bind(3, claim.daemon_id);
+    u->exec();
   }
 
   std::vector<FireClaim> expired_claims(std::size_t limit) override {
@@ -626,7 +632,8 @@ class SqliteStore final : public CatalogStore {
     if (!source.empty()) sql += " AND source = :source";
     if (iso_time) sql += " AND finished_at <= :at";
     sql += " ORDER BY seq DESC LIMIT 1";
-    SQLite::Statement q(m_db, sql);
+    auto prepared_query = prepared(sql);
+    SQLite::Statement& q = *prepared_query;
     if (!source.empty()) q.bind(":source", std::string(source));
     if (iso_time) q.bind(":at", *iso_time);
     if (!q.executeStep()) return std::nullopt;
@@ -859,6 +866,32 @@ class SqliteStore final : public CatalogStore {
   }
 
  private:
+  // A statement of the per-run path, prepared once per connection (the daemon
+  // reuses its connections for thousands of runs). The guard resets it when
+  // the caller is done with it, so that no statement keeps a read snapshot.
+  class Prepared {
+   public:
+    explicit Prepared(SQLite::Statement& q) : m_q(q) {}
+    ~Prepared() { m_q.tryReset(); }
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
+    SQLite::Statement& operator*() { return m_q; }
+    SQLite::Statement* operator->() { return &m_q; }
+
+   private:
+    SQLite::Statement& m_q;
+  };
+  Prepared prepared(const std::string& sql) {
+    auto& slot = m_prepared[sql];
+    if (!slot) {
+      slot = std::make_unique<SQLite::Statement>(m_db, sql);
+    } else {
+      slot->tryReset();
+      slot->clearBindings();
+    }
+    return Prepared(*slot);
+  }
+
   template <class Fn>
   static void retry_while_busy(Fn&& fn) {
     const auto deadline =
@@ -1072,6 +1105,8 @@ class SqliteStore final : public CatalogStore {
   std::unique_ptr<SQLite::Statement> m_stage_entity;
   std::unique_ptr<SQLite::Statement> m_stage_edge;
   LiveStage m_live;  // the source's live fingerprints as begin_stage read them
+  // After m_db: finalized before the connection closes.
+  std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> m_prepared;
 };
 
 }  // namespace
