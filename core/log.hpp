@@ -30,6 +30,10 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 
 void log_line(LogLevel level, std::string_view message, const LogFields& fields = {});
 
+// The text as the inside of a JSON string (quotes, backslashes and control
+// characters escaped), for the JSON log lines and the daemon's events.
+std::string json_escape(std::string_view text);
+
 template <class... Args>
 void log_error(fmt::format_string<Args...> f, Args&&... args) {
   if (log_enabled(LogLevel::error))

@@ -47,36 +47,6 @@ sigset_t daemon_signals() {
   return set;
 }
 
-std::string json_escape(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
-}
-
 std::string hostname() {
   char buffer[256] = {};
   if (::gethostname(buffer, sizeof buffer - 1) != 0) return "";
@@ -706,10 +676,10 @@ void Service::Impl::send_notification(const Completed& done, std::string_view ev
       "{{\"event\":\"{}\",\"job\":\"{}\",\"source\":\"{}\",\"run_id\":\"{}\",\"status\":\"{}\","
       "\"trigger\":\"{}\",\"scheduled_for\":\"{}\",\"attempt\":{},\"consecutive_failures\":{},"
       "\"error\":\"{}\",\"duration_ms\":{},\"host\":\"{}\"}}\n",
-      event, json_escape(done.run.job), json_escape(done.job.source), json_escape(done.run_id),
-      catalog::to_string(done.status), to_string(done.run.trigger),
+      event, core::json_escape(done.run.job), core::json_escape(done.job.source),
+      core::json_escape(done.run_id), catalog::to_string(done.status), to_string(done.run.trigger),
       core::format_iso8601_utc(done.run.scheduled_for), done.run.attempt, failures,
-      json_escape(core::redact(done.error)), done.duration_ms, json_escape(hostname()));
+      core::json_escape(core::redact(done.error)), done.duration_ms, core::json_escape(hostname()));
   core::log_info("job '{}': notifying '{}' ({} in a row failed)", done.run.job, event, failures);
   notifier.send(Notification{*target, json, done.run.job});
 }
