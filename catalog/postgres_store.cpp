@@ -457,22 +457,20 @@ class PostgresStore final : public CatalogStore {
                     "c.job = $1 AND c.scheduled_for = $2 FOR UPDATE OF c",
                     k_run_session_alive),
         key);
-    outcome.holder = r.text(0, 0);
-    const std::string state = r.text(0, 1);
-    const bool expired = r.text(0, 2) == "t";
+    ExistingClaim row;
+    row.holder = r.text(0, 0);
+    row.done = r.text(0, 1) == "done";
+    row.expired = r.text(0, 2) == "t";
     const std::optional<std::string> run = r.opt(0, 3);
-    const std::optional<std::string> run_status = r.opt(0, 4);
-    const bool run_alive = run_status == "running" && r.text(0, 5) == "t";
-    if (state == "done") {
-      outcome.result = ClaimResult::done;
-    } else if (outcome.holder == claim.daemon_id) {
+    row.run_status = r.opt(0, 4);
+    row.run_alive = row.run_status == "running" && r.text(0, 5) == "t";
+    outcome.holder = row.holder;
+    outcome.result = decide_existing_claim(row, claim.daemon_id);
+    if (outcome.result == ClaimResult::own) {
       renew(claim, lease);
-      outcome.result = ClaimResult::own;
-    } else if (!expired || run_alive) {
-      outcome.result = ClaimResult::held;
-    } else {
+    } else if (!row.done && outcome.result != ClaimResult::held) {
       outcome.previous_run = run;
-      if (run_status == "running") {
+      if (row.run_status == "running") {
         m_session.exec(
             "UPDATE runs SET status = 'interrupted', finished_at = $1, error = $2 WHERE id = $3 "
             "AND status = 'running'",
@@ -481,20 +479,18 @@ class PostgresStore final : public CatalogStore {
                          outcome.holder, claim.daemon_id),
              *run});
       }
-      if (run_status == "succeeded" || run_status == "partial") {
+      if (outcome.result == ClaimResult::done) {
         // The holder ended after its run committed but before it said so.
         m_session.exec(
             "UPDATE job_claims SET state = 'done', lease_until = clock_timestamp() WHERE job = $1 "
             "AND scheduled_for = $2",
             key);
-        outcome.result = ClaimResult::done;
       } else {
         m_session.exec(
             "UPDATE job_claims SET daemon_id = $3, lease_until = clock_timestamp() + $4::bigint * "
             "interval '1 millisecond', claimed_at = clock_timestamp(), run_id = NULL, takeovers "
             "= takeovers + 1 WHERE job = $1 AND scheduled_for = $2",
             {claim.job, claim.scheduled_for, claim.daemon_id, num(lease.count())});
-        outcome.result = ClaimResult::taken_over;
       }
     }
     tx.commit();

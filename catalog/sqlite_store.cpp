@@ -496,25 +496,22 @@ class SqliteStore final : public CatalogStore {
     q.bind(1, claim.job);
     q.bind(2, claim.scheduled_for);
     q.executeStep();
-    outcome.holder = q.getColumn(0).getString();
-    const std::string state = q.getColumn(1).getString();
-    const bool expired = q.getColumn(2).getInt() != 0;
-    const std::optional<std::string> run =
-        q.getColumn(3).isNull() ? std::nullopt : std::optional(q.getColumn(3).getString());
-    const std::optional<std::string> run_status = optional_text(q.getColumn(4));
-    const bool run_alive = run_status == "running" && column_text(q.getColumn(5)) == m_host &&
-                           process_alive(q.getColumn(6).getInt64());
+    ExistingClaim row;
+    row.holder = q.getColumn(0).getString();
+    row.done = q.getColumn(1).getString() == "done";
+    row.expired = q.getColumn(2).getInt() != 0;
+    const std::optional<std::string> run = optional_text(q.getColumn(3));
+    row.run_status = optional_text(q.getColumn(4));
+    row.run_alive = row.run_status == "running" && column_text(q.getColumn(5)) == m_host &&
+                    process_alive(q.getColumn(6).getInt64());
     q.reset();
-    if (state == "done") {
-      outcome.result = ClaimResult::done;
-    } else if (outcome.holder == claim.daemon_id) {
+    outcome.holder = row.holder;
+    outcome.result = decide_existing_claim(row, claim.daemon_id);
+    if (outcome.result == ClaimResult::own) {
       renew(claim, lease);
-      outcome.result = ClaimResult::own;
-    } else if (!expired || run_alive) {
-      outcome.result = ClaimResult::held;
-    } else {
+    } else if (!row.done && outcome.result != ClaimResult::held) {
       outcome.previous_run = run;
-      if (run_status == "running") {
+      if (row.run_status == "running") {
         SQLite::Statement u(m_db,
                             "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? "
                             "WHERE id = ? AND status = 'running'");
@@ -524,7 +521,8 @@ class SqliteStore final : public CatalogStore {
         u.bind(3, static_cast<std::int64_t>(std::stoll(*run)));
         u.exec();
       }
-      const bool succeeded = run_status == "succeeded" || run_status == "partial";
+      // Done: the holder ended after its run committed but before it said so.
+      const bool succeeded = outcome.result == ClaimResult::done;
       SQLite::Statement u(
           m_db, succeeded ? fmt::format("UPDATE job_claims SET state = 'done', lease_until = {} "
                                         "WHERE job = ? AND scheduled_for = ?",
@@ -542,7 +540,6 @@ class SqliteStore final : public CatalogStore {
       u.bind(i++, claim.job);
       u.bind(i++, claim.scheduled_for);
       u.exec();
-      outcome.result = succeeded ? ClaimResult::done : ClaimResult::taken_over;
     }
     tx.commit();
     return outcome;
@@ -886,8 +883,7 @@ class SqliteStore final : public CatalogStore {
     if (!slot) {
       slot = std::make_unique<SQLite::Statement>(m_db, sql);
     } else {
-      slot->tryReset();
-      slot->clearBindings();
+      slot->clearBindings();  // reset by the previous guard
     }
     return Prepared(*slot);
   }

@@ -53,6 +53,14 @@ std::string_view to_string(ClaimResult result) {
   return "held";
 }
 
+ClaimResult decide_existing_claim(const ExistingClaim& row, const std::string& daemon_id) {
+  if (row.done) return ClaimResult::done;
+  if (row.holder == daemon_id) return ClaimResult::own;
+  if (!row.expired || row.run_alive) return ClaimResult::held;
+  if (row.run_status == "succeeded" || row.run_status == "partial") return ClaimResult::done;
+  return ClaimResult::taken_over;
+}
+
 const std::vector<CatalogTable>& catalog_tables() {
   static const std::vector<CatalogTable> k_tables = {
       {"runs",

@@ -123,6 +123,19 @@ enum class ClaimResult {
 };
 std::string_view to_string(ClaimResult result);
 
+// A claim row that claim_fire found already there, as read under its lock.
+struct ExistingClaim {
+  std::string holder;                     // daemon_id
+  bool done = false;                      // state = 'done'
+  bool expired = false;                   // lease_until is before the database's now
+  std::optional<std::string> run_status;  // of the run linked to the claim, if any
+  bool run_alive = false;                 // that run is open under a process that is still there
+};
+// The one rule of every store for such a row: done when the fire is done or
+// its run committed (the holder died before it said so); own when it is
+// daemon_id's; held while the lease or the run lives; taken_over otherwise.
+ClaimResult decide_existing_claim(const ExistingClaim& row, const std::string& daemon_id);
+
 struct ClaimOutcome {
   ClaimResult result = ClaimResult::held;
   std::string holder;                       // the daemon holding it before this call
