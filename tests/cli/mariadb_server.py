@@ -36,7 +36,7 @@ class MariadbServer:
     def _start(self):
         give_to_server_user(self.dir)
         install = ["mariadb-install-db", "--no-defaults", f"--datadir={self.dir / 'data'}",
-                   "--auth-root-authentication-method=normal", "--skip-test-db"]
+                   "--auth-root-authentication-method=normal", "--skip-test-db", f"--tmpdir={self.dir}"]
         proc = subprocess.run(as_server_user(install), capture_output=True, stdin=subprocess.DEVNULL, timeout=180)
         if proc.returncode != 0:
             raise RuntimeError("mariadb-install-db failed: " + proc.stdout.decode()[-2000:] + proc.stderr.decode())
@@ -45,6 +45,9 @@ class MariadbServer:
             self.port = free_port()
             argv = ["mariadbd", "--no-defaults", f"--datadir={self.dir / 'data'}", f"--socket={self.socket}",
                     f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.dir / 'mariadbd.pid'}",
+                    # Its own: a starting server deletes every #sql* file in its tmpdir,
+                    # other servers' temporary tables included.
+                    f"--tmpdir={self.dir}",
                     f"--log-error={error_log}", "--skip-name-resolve", "--skip-log-bin",
                     "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
                     "--event-scheduler=OFF", "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M",

@@ -37,7 +37,8 @@ MariadbServer::~MariadbServer() {
 void MariadbServer::start() {
   const fs::path log = m_dir / "setup.log";
   if (run({"mariadb-install-db", "--no-defaults", "--datadir=" + (m_dir / "data").string(),
-           "--auth-root-authentication-method=normal", "--skip-test-db"},
+           "--auth-root-authentication-method=normal", "--skip-test-db",
+           "--tmpdir=" + m_dir.string()},
           log, true) != 0) {
     throw std::runtime_error("mariadb-install-db failed: " + tail_of(log));
   }
@@ -53,6 +54,10 @@ void MariadbServer::start() {
                                      "--port=" + std::to_string(m_port),
                                      "--bind-address=127.0.0.1",
                                      "--pid-file=" + (m_dir / "mariadbd.pid").string(),
+                                     // Its own: a starting server deletes every #sql*
+                                     // file in its tmpdir, other servers' temporary
+                                     // tables included.
+                                     "--tmpdir=" + m_dir.string(),
                                      "--log-error=" + error_log.string(),
                                      "--skip-name-resolve",
                                      "--skip-log-bin",
