@@ -147,6 +147,9 @@ struct Service::Impl {
   void reload();
   void catch_up_missed_runs(catalog::CatalogStore& store);
   catalog::CatalogStore& claims_store();
+  // Whether other daemons may share the catalog (PostgreSQL): fires are then
+  // claimed. On SQLite the flock keeps this daemon alone and it claims nothing.
+  bool shares_catalog() const { return !lock; }
   bool claim(const DueRun& run);
   void submit(const DueRun& run);
   void settle_claim(FireKey key, bool done);
@@ -219,8 +222,8 @@ void Service::Impl::start() {
   }
   // Opening the store marks runs a dead daemon left `running` as interrupted.
   auto store = catalog::open_store(options.catalog_url);
-  // Alone on the catalog (the flock), every other daemon's claim is dead.
-  if (lock) store->expire_claims_except(daemon_id);
+  // Alone on the catalog (the flock): claims left by an earlier daemon are dead.
+  if (!shares_catalog()) store->expire_claims_except(daemon_id);
   pool = std::make_unique<WorkerPool<Completed>>(
       static_cast<int>(config->daemon.max_concurrent_runs), wake_fd);
   scheduler.set_jobs(config->jobs);
@@ -311,6 +314,7 @@ catalog::CatalogStore& Service::Impl::claims_store() {
 // Claims the fire of `run` for this daemon; false when another daemon has it
 // (or the catalog cannot say), and the run is then not started.
 bool Service::Impl::claim(const DueRun& run) {
+  if (!shares_catalog()) return true;
   const std::string scheduled_for = core::format_iso8601_utc(run.scheduled_for);
   catalog::ClaimOutcome outcome;
   try {
@@ -355,6 +359,7 @@ bool Service::Impl::claim(const DueRun& run) {
 // cancelled) released at once for another daemon to take over.
 void Service::Impl::settle_claim(FireKey key, bool done) {
   held.erase(key);
+  if (!shares_catalog()) return;
   try {
     claims_store().end_claim({key.first, key.second, daemon_id}, done);
   } catch (const std::exception& e) {
@@ -381,6 +386,7 @@ void Service::Impl::keep_claims() {
       settle_claim(key, true);
     }
   }
+  if (!shares_catalog()) return;
   renew_claims();
   take_over_expired_claims();
   if (now >= next_prune) {
@@ -591,7 +597,7 @@ Completed Service::Impl::execute(const DueRun& run,
     run_options.run.job = run.job;
     run_options.run.trigger = std::string(to_string(run.trigger));
     run_options.run.scheduled_for = scheduled_for;
-    run_options.run.claimed_by = daemon_id;
+    if (shares_catalog()) run_options.run.claimed_by = daemon_id;
     run_options.full = done.job.mode == "full";
     if (done.job.timeout_ms) run_options.timeout = std::chrono::milliseconds(*done.job.timeout_ms);
     SyncRunResult result = run_sync(spec, request, *store, run_options, cancel);
@@ -607,7 +613,7 @@ Completed Service::Impl::execute(const DueRun& run,
       try {
         catalog::RunStart start{done.job.source, run.job, std::string(to_string(run.trigger)),
                                 scheduled_for};
-        start.claimed_by = daemon_id;
+        if (shares_catalog()) start.claimed_by = daemon_id;
         done.run_id = store->start_run(start);
         store->finish_run(done.run_id, done.status, done.error);
       } catch (const std::exception& again) {
@@ -640,6 +646,7 @@ Completed Service::Impl::execute(const DueRun& run,
 // Whether this daemon still holds the claim of `run`'s fire (asked from a
 // worker, on a session of its own).
 bool Service::Impl::still_holds(const DueRun& run, std::chrono::milliseconds lease) const {
+  if (!shares_catalog()) return true;
   try {
     auto store = catalog::open_store(options.catalog_url);
     return store->renew_claim({run.job, core::format_iso8601_utc(run.scheduled_for), daemon_id},
