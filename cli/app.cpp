@@ -1,5 +1,6 @@
 #include "cli/app.hpp"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -106,6 +107,10 @@ std::string Context::catalog_url() {
 }
 
 int run(int argc, char** argv) {
+  // No allocation statistics in SQLite: they take one process-wide mutex per
+  // allocation, which the daemon's concurrent runs contend on. Before any
+  // connection opens (sqlite3_config fails once SQLite is initialised).
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   Context ctx;
   CLI::App app{"connctl: extract metadata from databases, warehouses and BI tools", "connctl"};
   app.footer(k_footer);
