@@ -6,13 +6,17 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <system_error>
@@ -195,6 +199,78 @@ class Connection {
   std::vector<SchemaFile> m_schemas;
 };
 
+// The change signatures a process computed, kept for its next runs (the
+// daemon's): a source whose files stat(2) the same as when its signature was
+// read has the same signature, and is not opened at all. Only files that have
+// settled are trusted: the clocks of mtime and ctime are coarse (a few ms), so
+// a write within the same tick as the last one could leave both unchanged;
+// one a second or more after the last change cannot. ctime covers chmod and
+// writes that put the old mtime back. The -wal and -journal files are part of
+// the state: a committed WAL transaction changes only the -wal file.
+struct FileState {
+  bool exists = false;
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  friend bool operator==(const FileState&, const FileState&) = default;
+};
+
+constexpr std::int64_t k_settled_ns = 1'000'000'000;
+
+FileState state_of(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return {};
+  auto ns = [](const timespec& t) {
+    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+  };
+  return {true, st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
+}
+
+class SignatureMemory {
+ public:
+  static SignatureMemory& instance() {
+    static SignatureMemory memory;
+    return memory;
+  }
+  // The state of every file of the source, and whether all of them settled.
+  static std::pair<std::vector<FileState>, bool> states(const Options& o) {
+    std::vector<fs::path> files = {o.path};
+    for (const auto& [alias, file] : o.attach) files.push_back(file);
+    std::vector<FileState> out;
+    bool settled = true;
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    const std::int64_t now_ns = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+    for (const auto& file : files) {
+      for (const char* suffix : {"", "-wal", "-journal"}) {
+        FileState state = state_of(file.string() + suffix);
+        if (state.exists && now_ns - std::max(state.mtime_ns, state.ctime_ns) < k_settled_ns)
+          settled = false;
+        out.push_back(state);
+      }
+    }
+    return {std::move(out), settled};
+  }
+  std::optional<std::string> find(const std::string& key, const std::vector<FileState>& states) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_signatures.find(key);
+    if (it == m_signatures.end() || it->second.first != states) return std::nullopt;
+    return it->second.second;
+  }
+  void remember(const std::string& key, std::vector<FileState> states, std::string signature) {
+    std::lock_guard lock(m_mutex);
+    if (m_signatures.size() >= k_capacity) m_signatures.clear();
+    m_signatures[key] = {std::move(states), std::move(signature)};
+  }
+
+ private:
+  static constexpr std::size_t k_capacity = 4096;
+  std::mutex m_mutex;
+  std::map<std::string, std::pair<std::vector<FileState>, std::string>> m_signatures;
+};
+
 // Lets a long query (count(*) of a big table) stop when the run is cancelled.
 class ProgressGuard {
  public:
@@ -288,6 +364,12 @@ std::optional<std::string> SqliteExtractor::change_signature(const ExtractReques
                                                              const core::CancelToken& cancel) {
   // Row and page counts change without DDL: with --stats, always extract.
   if (request.stats) return std::nullopt;
+  std::string key = m_options.path.string() + "\n" + request.filter.describe();
+  for (const auto& [alias, file] : m_options.attach) key += "\n" + alias + "=" + file.string();
+  auto [states, settled] = SignatureMemory::states(m_options);
+  if (settled) {
+    if (auto known = SignatureMemory::instance().find(key, states)) return known;
+  }
   Connection connection(m_options, cancel);
   ProgressGuard progress(connection.handle(), cancel);
   std::string text;
@@ -302,6 +384,7 @@ std::optional<std::string> SqliteExtractor::change_signature(const ExtractReques
   } catch (const SQLite::Exception& e) {
     throw_for(e, cancel);
   }
+  if (settled) SignatureMemory::instance().remember(key, std::move(states), text);
   return text;
 }
 

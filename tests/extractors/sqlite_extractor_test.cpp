@@ -786,6 +786,66 @@ TEST_F(SqliteExtractorTest, LockHeldBeyondBusyTimeoutIsConnectionError) {
   writer.exec("ROLLBACK");
 }
 
+// A process (the daemon) remembers the change signature of a source whose
+// files settled (last changed a second or more ago) and, while they stat the
+// same, answers without opening them: here, past a lock that would make an
+// open fail. A file changed less than a second ago is always read, and a
+// change that puts the old mtime back is still seen (ctime).
+TEST_F(SqliteExtractorTest, ARememberedSignatureServesOnlySettledUnchangedFiles) {
+  auto spec = sqlite_spec("shop", m_db);
+  spec.settings.set("busy_timeout", setting(std::int64_t{50}));
+  core::CancelToken cancel;
+  auto signature = [&] { return open_sqlite(spec)->change_signature({}, cancel).value_or(""); };
+  auto locked_out = [&] {
+    try {
+      signature();
+      return false;
+    } catch (const core::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("database is locked"), std::string::npos) << e.what();
+      return true;
+    }
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the sample settles
+  const std::string settled = signature();
+  ASSERT_FALSE(settled.empty());
+  {
+    SQLite::Database writer(m_db.string(), SQLite::OPEN_READWRITE);
+    ASSERT_EQ(writer.execAndGet("PRAGMA journal_mode").getString(), "delete");
+    writer.exec("BEGIN EXCLUSIVE");  // readers cannot open the schema now
+    EXPECT_EQ(signature(), settled) << "remembered, the file is not opened";
+    CollectingSink sink;
+    EXPECT_THROW(open_sqlite(spec)->extract({}, sink, cancel), core::Error)
+        << "an extraction does open it";
+    writer.exec("ROLLBACK");
+  }
+
+  // A schema change that keeps the size, with the old mtime put back.
+  const auto mtime = fs::last_write_time(m_db);
+  const auto size = fs::file_size(m_db);
+  {
+    SQLite::Database writer(m_db.string(), SQLite::OPEN_READWRITE);
+    writer.exec("ALTER TABLE addresses RENAME COLUMN line1 TO line_1");
+  }
+  fs::last_write_time(m_db, mtime);
+  ASSERT_EQ(fs::file_size(m_db), size);
+  const std::string fresh = signature();
+  EXPECT_NE(fresh, settled);
+  {
+    SQLite::Database writer(m_db.string(), SQLite::OPEN_READWRITE);
+    writer.exec("BEGIN EXCLUSIVE");
+    EXPECT_TRUE(locked_out()) << "a file changed less than a second ago is read again";
+    writer.exec("ROLLBACK");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(signature(), fresh);
+  {
+    SQLite::Database writer(m_db.string(), SQLite::OPEN_READWRITE);
+    writer.exec("BEGIN EXCLUSIVE");
+    EXPECT_EQ(signature(), fresh) << "settled again: remembered";
+    writer.exec("ROLLBACK");
+  }
+}
+
 TEST_F(SqliteExtractorTest, LeavesFileBytesAndMtimeUnchanged) {
   const std::string before = read_file(m_db);
   const auto mtime = fs::last_write_time(m_db);
