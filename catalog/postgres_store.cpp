@@ -659,24 +659,12 @@ class PostgresStore final : public CatalogStore {
   }
 
   std::vector<StoredEntity> search(std::string_view text, std::size_t limit) override {
-    // Every word of the query as a prefix term, split as the SQLite store
-    // splits it, so no tsquery syntax leaks in.
+    // Every word of the query as a prefix term.
     std::string query;
-    std::string word;
-    auto flush = [&] {
-      if (word.empty()) return;
+    for (const std::string& word : search_words(text)) {
       if (!query.empty()) query += " & ";
       query += "'" + word + "':*";
-      word.clear();
-    };
-    for (char c : text) {
-      if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
-        word += c;
-      } else {
-        flush();
-      }
     }
-    flush();
     std::vector<StoredEntity> out;
     if (query.empty()) return out;
     std::lock_guard lock(m_mutex);

@@ -685,23 +685,12 @@ class SqliteStore final : public CatalogStore {
   }
 
   std::vector<StoredEntity> search(std::string_view text, std::size_t limit) override {
-    // Every word of the query as a quoted prefix term, so no FTS syntax leaks in.
+    // Every word of the query as a quoted prefix term.
     std::string match;
-    std::string word;
-    auto flush = [&] {
-      if (word.empty()) return;
+    for (const std::string& word : search_words(text)) {
       if (!match.empty()) match += " ";
       match += "\"" + word + "\"*";
-      word.clear();
-    };
-    for (char c : text) {
-      if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
-        word += c;
-      } else {
-        flush();
-      }
     }
-    flush();
     std::vector<StoredEntity> out;
     if (match.empty()) return out;
     SQLite::Statement q(

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -59,6 +60,21 @@ ClaimResult decide_existing_claim(const ExistingClaim& row, const std::string& d
   if (!row.expired || row.run_alive) return ClaimResult::held;
   if (row.run_status == "succeeded" || row.run_status == "partial") return ClaimResult::done;
   return ClaimResult::taken_over;
+}
+
+std::vector<std::string> search_words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
+      word += c;
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
 }
 
 const std::vector<CatalogTable>& catalog_tables() {

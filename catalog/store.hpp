@@ -136,6 +136,11 @@ struct ExistingClaim {
 // daemon_id's; held while the lease or the run lives; taken_over otherwise.
 ClaimResult decide_existing_claim(const ExistingClaim& row, const std::string& daemon_id);
 
+// The words of a catalog search (`connctl catalog search TEXT`): runs of
+// letters, digits and non-ASCII bytes; everything else separates them, so no
+// query syntax of either store's full-text search gets through.
+std::vector<std::string> search_words(std::string_view text);
+
 struct ClaimOutcome {
   ClaimResult result = ClaimResult::held;
   std::string holder;                       // the daemon holding it before this call

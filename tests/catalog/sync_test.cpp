@@ -454,6 +454,9 @@ TEST_P(CatalogSyncTest, SearchFindsLiveEntitiesByNameAndForgetsRemovedOnes) {
   EXPECT_EQ(nullptr, find(m_store->search("audit", 10), "shop.main.audit"));
   // FTS syntax is never passed through: punctuation alone finds nothing and does not throw.
   EXPECT_TRUE(m_store->search("\"*( ) -", 10).empty());
+  // Punctuation separates words, each a prefix that must match.
+  EXPECT_NE(nullptr, find(m_store->search("main:suppl'*", 10), "shop.main.suppliers"));
+  EXPECT_EQ(nullptr, find(m_store->search("main:suppl'*zzz", 10), "shop.main.suppliers"));
 }
 
 // --- fire claims: several daemons on one catalog --------------------------
