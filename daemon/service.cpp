@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -145,7 +146,7 @@ struct Service::Impl {
 
   // --- how ----------------------------------------------------------------
   void reload();
-  void catch_up_missed_runs(catalog::CatalogStore& store);
+  void resume_from_history(catalog::CatalogStore& store);
   catalog::CatalogStore& claims_store();
   // Whether other daemons may share the catalog (PostgreSQL): fires are then
   // claimed. On SQLite the flock keeps this daemon alone and it claims nothing.
@@ -227,7 +228,7 @@ void Service::Impl::start() {
   pool = std::make_unique<WorkerPool<Completed>>(
       static_cast<int>(config->daemon.max_concurrent_runs), wake_fd);
   scheduler.set_jobs(config->jobs);
-  catch_up_missed_runs(*store);
+  resume_from_history(*store);
   metrics.set_jobs(scheduler.job_names());
   if (options.metrics_listen) {
     metrics_server = std::make_unique<MetricsServer>(metrics, [this] { return health_problem(); });
@@ -545,32 +546,54 @@ void Service::Impl::reload() {
   systemd.ready(status_line());
 }
 
-void Service::Impl::catch_up_missed_runs(catalog::CatalogStore& store) {
-  const core::TimePoint now = clock.now();
+// From each job's recorded runs, newest first: whether a fire was missed or
+// interrupted (caught up once), and its streak of failed fires, so that a
+// restart neither forgets a failing job nor announces it as `failing` again.
+void Service::Impl::resume_from_history(catalog::CatalogStore& store) {
   for (const auto& name : scheduler.job_names()) {
     const core::JobConfig* job = config->find_job(name);
     catalog::RunQuery query;
     query.source = job->source;
     query.limit = k_runs_searched;
     std::optional<LastRun> last;
+    std::set<std::string> failed_fires;  // a fire and its retries fail once
+    bool streak_ended = false;
     for (const auto& run : store.runs(query)) {
       if (run.job != name) continue;
-      try {
-        const std::string& when = run.scheduled_for ? *run.scheduled_for : run.started_at;
-        last = LastRun{parse_time(when, find_zone("UTC")),
-                       run.status == catalog::RunStatus::interrupted};
-      } catch (const core::Error&) {
-        continue;
+      const std::string& when = run.scheduled_for ? *run.scheduled_for : run.started_at;
+      if (!last) {
+        try {
+          last = LastRun{parse_time(when, find_zone("UTC")),
+                         run.status == catalog::RunStatus::interrupted};
+        } catch (const core::Error&) {
+        }
       }
-      break;
+      if (!streak_ended) {
+        switch (outcome_of(run.status)) {
+          case RunOutcome::failed:
+            failed_fires.insert(when);
+            break;
+          case RunOutcome::succeeded:
+            streak_ended = true;
+            break;
+          case RunOutcome::cancelled:  // interrupted: neither
+          case RunOutcome::not_run:
+            break;
+        }
+      }
+      if (last && streak_ended) break;
     }
     if (scheduler.catch_up(name, last)) {
       core::log_info("job '{}': catching up once ({})", name,
                      last && last->interrupted ? "its last run was interrupted"
                                                : "runs were missed while the daemon was down");
     }
+    if (!failed_fires.empty()) {
+      consecutive_failures[name] = static_cast<std::int64_t>(failed_fires.size());
+      core::log_info("job '{}': failed {} times in a row before this start", name,
+                     failed_fires.size());
+    }
   }
-  (void)now;
 }
 
 Completed Service::Impl::execute(const DueRun& run,

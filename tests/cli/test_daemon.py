@@ -275,7 +275,8 @@ on_failure = "cat >> {notified}"'''
         self.assertIn("missing.db", events[0]["error"])
         self.assertEqual(0, daemon.stop())
 
-    def test_webhook_is_posted_after_n_failures_in_a_row_and_on_recovery(self):
+    def start_hook(self):
+        """A webhook receiver on loopback: (its port, the events it received)."""
         received = []
 
         class Hook(http.server.BaseHTTPRequestHandler):
@@ -290,10 +291,22 @@ on_failure = "cat >> {notified}"'''
 
         server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
+        return server.server_port, received
+
+    def wait_events(self, received, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not predicate([e for _, _, e in received]):
+            time.sleep(0.1)
+        return [e for _, _, e in received]
+
+    def test_webhook_is_posted_after_n_failures_in_a_row_and_on_recovery(self):
+        port, received = self.start_hook()
+        server_port = port
         missing = self.tmp / "later.db"
         job = f'''schedule = "*/2 * * * * *"
-on_failure = "http://127.0.0.1:{server.server_port}/hooks/connctl?team=data"'''
+on_failure = "http://127.0.0.1:{server_port}/hooks/connctl?team=data"'''
         daemon = Daemon(self, self.config(job, daemon="failure_threshold = 2", source_path=missing))
         self.wait_runs(lambda runs: len([r for r in runs if r["status"] == "failed"]) >= 2)
         missing.write_bytes(self.source.read_bytes())
@@ -308,6 +321,38 @@ on_failure = "http://127.0.0.1:{server.server_port}/hooks/connctl?team=data"'''
         self.assertEqual("/hooks/connctl?team=data", received[0][0])
         self.assertEqual("application/json", received[0][1])
         self.assertEqual(2, received[2][2]["consecutive_failures"])
+
+    def test_a_restart_keeps_the_failure_streak(self):
+        port, received = self.start_hook()
+        missing = self.tmp / "later.db"
+        job = f'''schedule = "*/2 * * * * *"
+on_failure = "http://127.0.0.1:{port}/"'''
+        config = self.config(job, daemon="failure_threshold = 2", source_path=missing)
+        daemon = Daemon(self, config)
+        self.wait_runs(lambda runs: len([r for r in runs if r["status"] == "failed"]) >= 2)
+        self.wait_events(received, lambda events: len(events) >= 3)
+        self.assertEqual(0, daemon.stop())
+        runs = self.finished(self.runs())
+        streak = len([r for r in runs if r["status"] == "failed"])  # no retries: one run a fire
+        self.assertEqual(streak, len(runs))
+        before = [e for _, _, e in received]
+        self.assertEqual(["failed", "failed", "failing"], [e["event"] for e in before[:3]])
+
+        daemon = Daemon(self, config)
+        self.wait_runs(lambda runs: len(self.finished(runs)) > streak)
+        self.wait_events(received, lambda events: len(events) > len(before))
+        missing.write_bytes(self.source.read_bytes())
+        self.wait_runs(lambda runs: any(r["status"] == "succeeded" for r in runs))
+        after = self.wait_events(received, lambda events: events[-1]["event"] == "recovered")
+        self.assertEqual(0, daemon.stop())
+        self.assertIn(f"failed {streak} times in a row before this start", daemon.log_text())
+        resumed = after[len(before):]
+        # The streak goes on from where it was; `failing` is not sent again.
+        self.assertEqual("failed", resumed[0]["event"])
+        self.assertEqual(streak + 1, resumed[0]["consecutive_failures"])
+        self.assertNotIn("failing", [e["event"] for e in resumed])
+        self.assertEqual("recovered", resumed[-1]["event"])
+        self.assertGreater(resumed[-1]["consecutive_failures"], streak)
 
 
 class CrashAndSignalTest(DaemonTestCase):
