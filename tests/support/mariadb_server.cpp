@@ -54,10 +54,6 @@ void MariadbServer::start() {
                                      "--port=" + std::to_string(m_port),
                                      "--bind-address=127.0.0.1",
                                      "--pid-file=" + (m_dir / "mariadbd.pid").string(),
-                                     // Its own: a starting server deletes every #sql*
-                                     // file in its tmpdir, other servers' temporary
-                                     // tables included.
-                                     "--tmpdir=" + m_dir.string(),
                                      "--log-error=" + error_log.string(),
                                      "--skip-name-resolve",
                                      "--skip-log-bin",
@@ -70,6 +66,9 @@ void MariadbServer::start() {
                                      "--innodb-doublewrite=0",
                                      "--innodb-flush-method=nosync",
                                      "--max-connections=60"};
+    // Its own tmpdir: a starting server deletes every #sql* file in its
+    // tmpdir, the temporary tables of other servers included.
+    argv.push_back("--tmpdir=" + m_dir.string());
     // mariadbd drops to this user itself, so m_pid is the server's own pid.
     if (is_root()) argv.push_back(std::string("--user=") + k_server_os_user);
     pid_t pid = spawn(argv, "/dev/null", log);
