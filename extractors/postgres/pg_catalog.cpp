@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -145,6 +146,12 @@ struct RelationRow {
     std::vector<std::uint32_t> collations;
     Value expressions;  // pg_get_indexdef per key, only for expression indexes
     std::size_t key_count = 0;
+    // The server's pg_get_indexdef, or (null) what it would say, written here
+    // for the plain indexes (index_sql says which): it is the costliest call.
+    std::optional<std::string> definition;
+    std::string method;
+    bool unique = false;
+    bool can_order = false;
   };
   std::vector<PendingConstraint> constraints;
   std::vector<PendingIndex> indexes;
@@ -211,6 +218,8 @@ class DatabaseReader {
   std::string index_sql(int part, int parts) const;
   void read_collations();
   schema::Entity build_index(const RelationRow& rel, RelationRow::PendingIndex& ix) const;
+  std::string index_definition(const RelationRow& rel, const RelationRow::PendingIndex& ix) const;
+  std::string quote_identifier(std::string_view ident) const;
   void read_triggers();
   void read_sequences();
   void read_routines();
@@ -315,6 +324,9 @@ class DatabaseReader {
   std::map<Oid, std::string> m_schema_names;
   std::vector<Oid> m_readable_schemas;
   std::map<Oid, std::string> m_collations;
+  int m_server_version = 0;
+  std::set<std::string, std::less<>> m_keywords;               // that quote_ident quotes
+  bool m_quote_all = false;                                    // quote_all_identifiers
   std::map<std::pair<Oid, std::string>, char> m_index_origin;  // (table, index) -> contype
   std::string m_schema_filter;                                 // SQL: the oids of the schemas read
 
@@ -328,6 +340,7 @@ class DatabaseReader {
 };
 
 void DatabaseReader::begin() {
+  m_server_version = m_conn.server_version();
   m_conn.exec(
       fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; "
                   "SET LOCAL statement_timeout = {}; SET LOCAL TimeZone = 'UTC'; "
@@ -627,14 +640,32 @@ void DatabaseReader::read_constraints() {
 std::string DatabaseReader::index_sql(int part, int parts) const {
   std::string share =
       parts > 1 ? fmt::format("AND i.indexrelid::pg_catalog.int8 % {} = {} ", parts, part) : "";
+  // Plain indexes: key columns only, each with its type's default operator
+  // class and its column's collation, no options, no predicate, on a table
+  // that is not partitioned or temporary. build_index writes their
+  // definition as pg_get_indexdef would (ruleutils.c), which costs the
+  // server most of this query's time; the others still ask the server.
+  const std::string plain =
+      std::string(
+          "i.indexprs IS NULL AND i.indpred IS NULL AND ic.reloptions IS NULL AND "
+          "c.relkind <> 'p' AND c.relpersistence <> 't' ") +
+      (m_server_version >= 150000 ? "AND NOT i.indnullsnotdistinct " : "") +
+      "AND NOT EXISTS (SELECT 1 FROM pg_catalog.generate_series(0, i.indnatts - 1) k(n) "
+      "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n] "
+      "JOIN pg_catalog.pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = k.n + 1 "
+      "LEFT JOIN pg_catalog.pg_opclass o ON k.n < i.indnkeyatts AND o.oid = i.indclass[k.n] "
+      "WHERE ia.attoptions IS NOT NULL OR (k.n < i.indnkeyatts AND (o.oid IS NULL OR NOT "
+      "o.opcdefault OR o.opcintype <> a.atttypid OR i.indcollation[k.n] <> a.attcollation)))";
   return "SELECT i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary, i.indnkeyatts, "
-         "pg_catalog.pg_get_expr(i.indpred, i.indrelid), pg_catalog.pg_get_indexdef(i.indexrelid), "
+         "pg_catalog.pg_get_expr(i.indpred, i.indrelid), CASE WHEN " +
+         plain +
+         " THEN NULL ELSE pg_catalog.pg_get_indexdef(i.indexrelid) END, "
          "i.indkey::pg_catalog.text, i.indoption::pg_catalog.text, "
          "i.indcollation::pg_catalog.text, i.indnatts, "
          "CASE WHEN i.indexprs IS NOT NULL THEN (SELECT pg_catalog.json_agg("
          "pg_catalog.pg_get_indexdef(i.indexrelid, k.n, true) ORDER BY k.n) "
          "FROM pg_catalog.generate_series(1, i.indnatts::int) k(n)) END, "
-         "ds.description, i.indisvalid "
+         "ds.description, i.indisvalid, pg_catalog.pg_indexam_has_property(am.oid, 'can_order') "
          "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
          "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
          "JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
@@ -657,7 +688,6 @@ void DatabaseReader::read_indexes(int part, int parts) {
     const std::int64_t key_count = r.integer(5);  // the rest are INCLUDE columns
     b.set("partial", !r.is_null(6));
     b.set_optional("predicate", r.opt(6));
-    b.set("definition", r.str(7));
     b.set_optional("comment", r.opt(13));
     if (!r.boolean(14)) b.set("valid", false);
     RelationRow::PendingIndex pending{r.str(1),
@@ -666,7 +696,11 @@ void DatabaseReader::read_indexes(int part, int parts) {
                                       numbers<int>(r.view(9)),
                                       numbers<std::uint32_t>(r.view(10)),
                                       json_or_null(r.view(12)),
-                                      static_cast<std::size_t>(key_count)};
+                                      static_cast<std::size_t>(key_count),
+                                      r.opt(7),
+                                      r.str(2),
+                                      r.boolean(3),
+                                      r.boolean(15)};
     rel.indexes.push_back(std::move(pending));
   });
 }
@@ -674,6 +708,62 @@ void DatabaseReader::read_indexes(int part, int parts) {
 void DatabaseReader::read_collations() {
   copy("SELECT oid, collname FROM pg_catalog.pg_collation",
        [&](const CopyRow& r) { m_collations[r.oid(0)] = r.str(1); });
+  // What quote_ident quotes besides unusual characters (for index_definition).
+  copy("SELECT word FROM pg_catalog.pg_get_keywords() WHERE catcode <> 'U'",
+       [&](const CopyRow& r) { m_keywords.insert(r.str(0)); });
+  m_quote_all =
+      m_conn.value("SELECT pg_catalog.current_setting('quote_all_identifiers')").value_or("off") ==
+      "on";
+}
+
+// quote_identifier of ruleutils.c: as is when it is lower case letters,
+// digits and underscores, starts with a letter or underscore and is not a
+// keyword other than an unreserved one; otherwise in double quotes.
+std::string DatabaseReader::quote_identifier(std::string_view ident) const {
+  bool safe = !ident.empty() && ((ident[0] >= 'a' && ident[0] <= 'z') || ident[0] == '_');
+  for (char ch : ident) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) safe = false;
+  }
+  if (safe && (m_quote_all || m_keywords.contains(ident))) safe = false;
+  if (safe) return std::string(ident);
+  std::string out = "\"";
+  for (char ch : ident) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+// pg_get_indexdef of a plain index (see index_sql), as pg_get_indexdef_worker
+// writes it: CREATE [UNIQUE] INDEX name ON schema.table USING method
+// (key [DESC] [NULLS FIRST|LAST], ...) [INCLUDE (column, ...)].
+std::string DatabaseReader::index_definition(const RelationRow& rel,
+                                             const RelationRow::PendingIndex& ix) const {
+  std::string out =
+      fmt::format("CREATE {}INDEX {} ON {}.{} USING {} (", ix.unique ? "UNIQUE " : "",
+                  quote_identifier(ix.name), quote_identifier(schema_name(rel.schema_oid)),
+                  quote_identifier(rel.name), quote_identifier(ix.method));
+  const char* separator = "";
+  for (std::size_t n = 0; n < ix.keys.size(); ++n) {
+    if (n == ix.key_count) {
+      out += ") INCLUDE (";
+      separator = "";
+    }
+    out += separator;
+    separator = ", ";
+    const auto attnum = static_cast<std::size_t>(ix.keys[n]);
+    out += quote_identifier(attnum < rel.column_names.size() ? rel.column_names[attnum] : "");
+    if (n < ix.key_count && ix.can_order) {
+      const int option = n < ix.options.size() ? ix.options[n] : 0;
+      if ((option & 1) != 0) {
+        out += " DESC";
+        if ((option & 2) == 0) out += " NULLS LAST";
+      } else if ((option & 2) != 0) {
+        out += " NULLS FIRST";
+      }
+    }
+  }
+  return out + ")";
 }
 
 schema::Entity DatabaseReader::build_index(const RelationRow& rel,
@@ -720,6 +810,7 @@ schema::Entity DatabaseReader::build_index(const RelationRow& rel,
                                  : "exclusion_constraint";
   }
   ix.builder.set("origin", origin);
+  ix.builder.set("definition", ix.definition ? *ix.definition : index_definition(rel, ix));
   return ix.builder.build();
 }
 

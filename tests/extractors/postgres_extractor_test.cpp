@@ -456,6 +456,61 @@ TEST_F(PostgresExtractorTest, SameDatabaseGivesTheSameEntitiesInTheSameOrder) {
   EXPECT_EQ(a->sink.lineage, b->sink.lineage);
 }
 
+// Plain indexes get their definition written by the extractor (the server's
+// pg_get_indexdef is its costliest call), the others from the server: every
+// one must read exactly as pg_get_indexdef has it, whatever the names,
+// orderings, methods, classes, collations and options.
+TEST_F(PostgresExtractorTest, IndexDefinitionsReadExactlyAsPgGetIndexdef) {
+  PgServer& server = PgServer::instance();
+  const std::string db = "indexdef_test";
+  server.exec("postgres", "DROP DATABASE IF EXISTS " + db);
+  server.exec("postgres", "CREATE DATABASE " + db);
+  server.exec(db, R"sql(
+CREATE SCHEMA ix; CREATE SCHEMA "Ix Odd"; GRANT USAGE ON SCHEMA ix, "Ix Odd" TO PUBLIC;
+CREATE TABLE ix.t (id int PRIMARY KEY, "select" int, "user" text, name text, "between" int,
+  "left" int, "Mixed" int, "a""b" int, "ünï" int, v varchar(20), r int4range, tags int[],
+  c text COLLATE "C", n int, _x int, x1 int);
+CREATE INDEX plain ON ix.t (n);
+CREATE INDEX "Idx.Mixed" ON ix.t ("select", "user", name, "between", "left");
+CREATE INDEX keywords ON ix.t ("Mixed", "a""b", "ünï", _x, x1);
+CREATE INDEX orders ON ix.t (n DESC, x1 DESC NULLS FIRST, _x NULLS FIRST, "left" ASC NULLS LAST);
+CREATE UNIQUE INDEX covering ON ix.t (n, x1) INCLUDE (name, "select");
+CREATE INDEX hashed ON ix.t USING hash (n);
+CREATE INDEX brin_n ON ix.t USING brin (n);
+CREATE INDEX ranges ON ix.t USING gist (r);
+CREATE INDEX tag_gin ON ix.t USING gin (tags);
+CREATE INDEX pattern ON ix.t (name text_pattern_ops);
+CREATE INDEX collated ON ix.t (name COLLATE "C");
+CREATE INDEX c_default ON ix.t (c);
+CREATE INDEX on_varchar ON ix.t (v);
+CREATE INDEX partial ON ix.t (n) WHERE n > 10;
+CREATE INDEX expression ON ix.t (lower(name), n);
+CREATE INDEX filled ON ix.t (n) WITH (fillfactor = 70);
+CREATE TABLE "Ix Odd"."Order Items" (id int, "Line No" int);
+CREATE UNIQUE INDEX "Order Items pkey-ish" ON "Ix Odd"."Order Items" ("Line No" DESC, id);
+CREATE TABLE ix.parted (id int, at date) PARTITION BY RANGE (at);
+CREATE INDEX parted_at ON ix.parted (at);
+)sql");
+  if (std::stoi(server.value(db, "SHOW server_version_num")) >= 150000)
+    server.exec(db, "CREATE UNIQUE INDEX distinct_nulls ON ix.t (x1) NULLS NOT DISTINCT");
+  auto s = spec();
+  s.settings.set("dbname", setting(db));
+  auto x = extract(s);
+  std::size_t compared = 0;
+  for (const auto* e : x->sink.of_kind(EntityKind::index)) {
+    const auto path = schema::Fqn::parse(e->fqn).components();
+    const std::string expected =
+        server.value(db,
+                     "SELECT pg_catalog.pg_get_indexdef(c.oid) FROM pg_catalog.pg_class c JOIN "
+                     "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $q$" +
+                         path[2] + "$q$ AND c.relname = $q$" + path.back() + "$q$");
+    EXPECT_EQ(attr(*e, "definition").as_string(), expected) << e->fqn;
+    ++compared;
+  }
+  EXPECT_GE(compared, 19u);
+  server.exec("postgres", "DROP DATABASE " + db);
+}
+
 // ---------------------------------------------------------------- change signature
 
 // The signature a sync uses to skip an unchanged source: it must change with
