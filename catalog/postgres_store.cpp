@@ -222,6 +222,10 @@ class PostgresStore final : public CatalogStore {
     // source commits first, changes and removals are known without comparing.
     std::lock_guard lock(m_mutex);
     end_staging();
+    // The sequence and the live rows from one snapshot: a sync of the source
+    // committing between the two would otherwise pair its rows with the
+    // sequence before it, and apply would compare against the wrong state.
+    Transaction tx(m_session, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     m_live.begin(source, committed_seq(source));
     auto r = m_session.exec(
         "SELECT e.id, v.fingerprint FROM entities e JOIN versions v ON v.entity = e.id AND "
@@ -231,6 +235,7 @@ class PostgresStore final : public CatalogStore {
     for (int i = 0; i < r.rows(); ++i) {
       m_live.add_live(PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1));
     }
+    tx.commit();
   }
 
   void stage_entity(const schema::Entity& entity) override {

@@ -207,12 +207,20 @@ class SqliteStore final : public CatalogStore {
     // unchanged is not staged at all (the bulk of a no-change sync), and when
     // no other sync of the source commits before this one applies, what
     // changed and what vanished is known here without comparing in SQL.
+    // The sequence and the live rows in one read transaction (one snapshot):
+    // a sync of the source committing between the two would otherwise pair
+    // its rows with the sequence before it.
+    end_staging();
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::DEFERRED);
     m_live.begin(source, committed_seq(source));
-    SQLite::Statement q(m_db,
-                        "SELECT e.id, v.fingerprint FROM entities e JOIN versions v ON v.entity = "
-                        "e.id AND v.valid_to_run IS NULL WHERE e.source = ?");
-    q.bind(1, std::string(source));
-    while (q.executeStep()) m_live.add_live(q.getColumn(0).getText(), q.getColumn(1).getText());
+    {
+      SQLite::Statement q(m_db,
+                          "SELECT e.id, v.fingerprint FROM entities e JOIN versions v ON v.entity "
+                          "= e.id AND v.valid_to_run IS NULL WHERE e.source = ?");
+      q.bind(1, std::string(source));
+      while (q.executeStep()) m_live.add_live(q.getColumn(0).getText(), q.getColumn(1).getText());
+    }
+    tx.commit();
   }
 
   void stage_entity(const schema::Entity& entity) override {
