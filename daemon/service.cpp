@@ -205,9 +205,12 @@ int Service::Impl::run() {
     auto wake = scheduler.next_wakeup();
     auto until = wake ? std::chrono::duration_cast<std::chrono::milliseconds>(*wake - clock.now())
                       : k_max_sleep;
-    // Leases are renewed on time however short they are.
-    until = std::min(until, std::chrono::ceil<std::chrono::milliseconds>(
-                                next_claims_pass - std::chrono::steady_clock::now()));
+    // Leases are renewed on time however short they are (a daemon alone on
+    // its catalog holds none).
+    if (shares_catalog()) {
+      until = std::min(until, std::chrono::ceil<std::chrono::milliseconds>(
+                                  next_claims_pass - std::chrono::steady_clock::now()));
+    }
     wait_for_work(std::clamp(until, std::chrono::milliseconds(0), k_max_sleep));
     systemd.watchdog_if_due(std::chrono::steady_clock::now());
   }
