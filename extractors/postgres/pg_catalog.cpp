@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,10 +32,6 @@ using schema::Fqn;
 using schema::Value;
 
 using Oid = std::uint32_t;
-
-// Helper connections reading the index query, each a share of the indexes:
-// pg_get_indexdef is the costliest call of the extraction.
-constexpr int k_index_parts = 1;
 
 // Rows between two looks at the cancel token.
 constexpr int k_cancel_every = 4096;
@@ -192,6 +190,19 @@ std::string in_list(const std::vector<Oid>& oids) {
   return out + "}'::oid[]";
 }
 
+// One query read on its own connection, in the reader's snapshot. A helper
+// that cannot open its session (a connection limit, say) leaves its query to
+// the main connection.
+struct Helper {
+  std::string sql;
+  std::unique_ptr<Connection> connection;
+  std::promise<bool> opened;
+  std::shared_future<bool> has_session = opened.get_future().share();
+  std::thread thread;
+  std::exception_ptr error;
+  std::vector<std::string> lines;
+};
+
 class DatabaseReader {
  public:
   DatabaseReader(Connection& c, const DatabaseOptions& o, const ExtractRequest& r,
@@ -199,7 +210,7 @@ class DatabaseReader {
       : m_conn(c), m_options(o), m_request(r), m_sink(s), m_cancel(cancel) {}
   ~DatabaseReader() {
     for (auto& h : m_helpers) {
-      if (h.thread.joinable()) h.thread.join();
+      if (h->thread.joinable()) h->thread.join();
     }
   }
   DatabaseReader(const DatabaseReader&) = delete;
@@ -214,14 +225,16 @@ class DatabaseReader {
   void read_types();
   void read_relations();
   void read_constraints();
-  void read_indexes(int part = 0, int parts = 1);
-  std::string index_sql(int part, int parts) const;
+  std::string constraints_sql() const;
+  void read_indexes();
+  std::string index_sql() const;
   void read_collations();
   schema::Entity build_index(const RelationRow& rel, RelationRow::PendingIndex& ix) const;
   std::string index_definition(const RelationRow& rel, const RelationRow::PendingIndex& ix) const;
   std::string quote_identifier(std::string_view ident) const;
   void read_triggers();
   void read_sequences();
+  std::string sequences_sql() const;
   void read_routines();
   void stream_columns_and_emit();
   void emit_lineage();
@@ -229,20 +242,18 @@ class DatabaseReader {
   void tick() {
     if (++m_rows % k_cancel_every == 0 && m_cancel.cancelled()) throw_interrupted(m_options.source);
   }
-  // Runs a COPY on this transaction's connection, or in replay mode feeds
-  // the lines a helper connection (same snapshot) stored for that query.
+  // Runs a COPY on this transaction's connection, or feeds the lines a
+  // helper connection (same snapshot) prefetched for that very query.
   void copy(const std::string& sql, const std::function<void(const CopyRow&)>& fn) {
-    if (m_replay && m_helper_started) {
-      Helper& h = m_helpers[static_cast<std::size_t>(m_replay_part)];
-      if (h.sql != sql) throw std::logic_error("replayed query differs from the prefetched one");
+    if (Helper* h = prefetched(sql)) {
       CopyRow row;
-      for (auto& line : h.lines) {
+      for (auto& line : h->lines) {
         tick();
         row.parse(line.data(), line.size());
         fn(row);
       }
-      h.lines.clear();
-      h.lines.shrink_to_fit();
+      h->lines.clear();
+      h->lines.shrink_to_fit();
       return;
     }
     m_conn.copy(sql, [&](const CopyRow& row) {
@@ -250,27 +261,19 @@ class DatabaseReader {
       fn(row);
     });
   }
-  void start_helper();
-  void join_helper();
-  // Indexes (the costliest query: pg_get_indexdef) are read by the helper
-  // connection when there is one, and replayed here when first needed.
-  void read_children() {
-    if (m_helper_started) {
-      join_helper();
-      m_replay = true;
-      for (int part = 0; part < k_index_parts; ++part) {
-        m_replay_part = part;
-        read_indexes(part, k_index_parts);
-      }
-      m_replay = false;
-      // The parts interleave: put each relation's indexes back in name order.
-      for (auto& r : m_relations) {
-        std::stable_sort(r.indexes.begin(), r.indexes.end(),
-                         [](const auto& a, const auto& b) { return a.name < b.name; });
-      }
-    } else {
-      read_indexes();
+  void start_helpers();
+  // The helper that prefetched `sql`, once it is done (its error rethrown);
+  // null when no helper reads that query.
+  Helper* prefetched(const std::string& sql);
+  // Whether a helper with a session reads `sql` (waits for its session only).
+  bool has_helper(const std::string& sql) const {
+    for (const auto& h : m_helpers) {
+      if (h->sql == sql) return h->has_session.get();
     }
+    return false;
+  }
+  void read_children() {
+    read_indexes();
     m_children_read = true;
   }
   Fqn fqn_of(Oid oid, const std::string& schema_name, const std::string& relname) const {
@@ -301,21 +304,12 @@ class DatabaseReader {
   const core::CancelToken& m_cancel;
   std::int64_t m_rows = 0;
 
-  // The helper connection shares this transaction's snapshot and reads the
-  // slowest catalog queries while this one reads the others.
+  // Helper connections share this transaction's snapshot and each reads one
+  // of the slowest catalog queries (indexes, constraints, sequences) while
+  // this one reads the others; their rows are replayed here in order.
   std::string m_snapshot;
-  struct Helper {
-    std::unique_ptr<Connection> connection;
-    std::thread thread;
-    std::exception_ptr error;
-    std::string sql;
-    std::vector<std::string> lines;
-  };
-  std::vector<Helper> m_helpers;
-  int m_replay_part = 0;
+  std::vector<std::unique_ptr<Helper>> m_helpers;
 
-  bool m_helper_started = false;
-  bool m_replay = false;
   bool m_children_read = false;
 
   std::string m_database;
@@ -349,7 +343,7 @@ void DatabaseReader::begin() {
                   m_options.statement_timeout_ms));
 }
 
-void DatabaseReader::start_helper() {
+void DatabaseReader::start_helpers() {
   if (!m_options.open_helper) return;
   try {
     if (m_conn.value("SELECT pg_catalog.pg_is_in_recovery()::text").value_or("true") != "false")
@@ -360,11 +354,10 @@ void DatabaseReader::start_helper() {
     return;
   }
   if (m_snapshot.empty()) return;
-  m_helper_started = true;
-  m_helpers.resize(k_index_parts);
-  for (int part = 0; part < k_index_parts; ++part) {
-    m_helpers[static_cast<std::size_t>(part)].thread = std::thread([this, part] {
-      Helper& h = m_helpers[static_cast<std::size_t>(part)];
+  for (std::string sql : {index_sql(), constraints_sql(), sequences_sql()}) {
+    auto& h = *m_helpers.emplace_back(std::make_unique<Helper>());
+    h.sql = std::move(sql);
+    h.thread = std::thread([this, &h] {
       try {
         h.connection = m_options.open_helper();
         h.connection->exec(fmt::format(
@@ -373,7 +366,12 @@ void DatabaseReader::start_helper() {
             "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
             "SET LOCAL extra_float_digits = 3",
             h.connection->quote_literal(m_snapshot), m_options.statement_timeout_ms));
-        h.sql = index_sql(part, k_index_parts);
+      } catch (...) {
+        h.opened.set_value(false);
+        return;
+      }
+      h.opened.set_value(true);
+      try {
         h.connection->copy_lines(h.sql,
                                  [&](char* line, std::size_t n) { h.lines.emplace_back(line, n); });
         h.connection->exec("COMMIT");
@@ -384,13 +382,14 @@ void DatabaseReader::start_helper() {
   }
 }
 
-void DatabaseReader::join_helper() {
-  std::exception_ptr error;
+Helper* DatabaseReader::prefetched(const std::string& sql) {
   for (auto& h : m_helpers) {
-    if (h.thread.joinable()) h.thread.join();
-    if (h.error && !error) error = h.error;
+    if (h->sql != sql || !h->has_session.get()) continue;
+    if (h->thread.joinable()) h->thread.join();
+    if (h->error) std::rethrow_exception(h->error);
+    return h.get();
   }
-  if (error) std::rethrow_exception(error);
+  return nullptr;
 }
 
 void DatabaseReader::read_database() {
@@ -581,65 +580,66 @@ void DatabaseReader::read_relations() {
 const char* k_child_scope =
     "c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition AND c.relnamespace = ANY(";
 
-void DatabaseReader::read_constraints() {
-  copy(
-      "SELECT co.conrelid, co.conname, co.contype, co.conkey::pg_catalog.text, "
-      "co.confrelid, rn.nspname, rc.relname, "
-      "CASE WHEN co.contype = 'f' THEN (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) "
-      "FROM pg_catalog.unnest(co.confkey) WITH ORDINALITY k(attnum, n) "
-      "JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.attnum) END, "
-      "co.confupdtype, co.confdeltype, co.confmatchtype, co.condeferrable, co.condeferred, "
-      "co.convalidated, "
-      "CASE WHEN co.contype = 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid) END, "
-      "pg_catalog.pg_get_constraintdef(co.oid), ds.description, ic.relname "
-      "FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid "
-      "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = co.confrelid "
-      "LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
-      "LEFT JOIN pg_catalog.pg_class ic ON ic.oid = co.conindid "
-      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = co.oid "
-      "AND ds.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND ds.objsubid = 0 "
-      "WHERE co.contype IN ('p', 'f', 'u', 'c', 'x') AND " +
-          std::string(k_child_scope) + m_schema_filter +
-          ") ORDER BY co.conrelid, co.conname COLLATE \"C\"",
-      [&](const CopyRow& r) {
-        RelationRow* found = selected_relation(r.oid(0));
-        if (!found) return;
-        RelationRow& rel = *found;
-        char type = r.character(2);
-        EntityBuilder b(m_options.source, EntityKind::constraint, rel.fqn.child(r.view(1)));
-        static const std::map<char, const char*> k_types = {{'p', "primary_key"},
-                                                            {'f', "foreign_key"},
-                                                            {'u', "unique"},
-                                                            {'c', "check"},
-                                                            {'x', "exclusion"}};
-        b.set("constraint_type", k_types.at(type));
-        std::vector<int> columns = numbers<int>(r.view(3));
-        if (type == 'f') {
-          b.set("referenced_table", fqn_of(r.oid(4), r.str(5), r.str(6)).str());
-          Value ref = json_or_null(r.view(7));
-          b.set("referenced_columns", ref.is_null() ? Value(schema::Array{}) : std::move(ref));
-          b.set("on_update", action_name(r.character(8)));
-          b.set("on_delete", action_name(r.character(9)));
-          b.set("match", match_name(r.character(10)));
-        }
-        b.set("deferrable", r.boolean(11));
-        b.set("initially_deferred", r.boolean(12));
-        b.set("validated", r.boolean(13));
-        b.set_optional("expression", r.opt(14));
-        b.set("definition", r.str(15));
-        b.set_optional("comment", r.opt(16));
-        // A foreign key's conindid is the referenced table's key: not its own.
-        if (type != 'f' && !r.is_null(17)) {
-          b.set("index", r.str(17));
-          m_index_origin[{rel.oid, r.str(17)}] = type;
-        }
-        rel.constraints.push_back({std::move(b), std::move(columns)});
-      });
+std::string DatabaseReader::constraints_sql() const {
+  return "SELECT co.conrelid, co.conname, co.contype, co.conkey::pg_catalog.text, "
+         "co.confrelid, rn.nspname, rc.relname, "
+         "CASE WHEN co.contype = 'f' THEN (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) "
+         "FROM pg_catalog.unnest(co.confkey) WITH ORDINALITY k(attnum, n) "
+         "JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.attnum) "
+         "END, "
+         "co.confupdtype, co.confdeltype, co.confmatchtype, co.condeferrable, co.condeferred, "
+         "co.convalidated, "
+         "CASE WHEN co.contype = 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid) END, "
+         "pg_catalog.pg_get_constraintdef(co.oid), ds.description, ic.relname "
+         "FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid "
+         "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = co.confrelid "
+         "LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
+         "LEFT JOIN pg_catalog.pg_class ic ON ic.oid = co.conindid "
+         "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = co.oid "
+         "AND ds.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND ds.objsubid = 0 "
+         "WHERE co.contype IN ('p', 'f', 'u', 'c', 'x') AND " +
+         std::string(k_child_scope) + m_schema_filter +
+         ") ORDER BY co.conrelid, co.conname COLLATE \"C\"";
 }
 
-std::string DatabaseReader::index_sql(int part, int parts) const {
-  std::string share =
-      parts > 1 ? fmt::format("AND i.indexrelid::pg_catalog.int8 % {} = {} ", parts, part) : "";
+void DatabaseReader::read_constraints() {
+  copy(constraints_sql(), [&](const CopyRow& r) {
+    RelationRow* found = selected_relation(r.oid(0));
+    if (!found) return;
+    RelationRow& rel = *found;
+    char type = r.character(2);
+    EntityBuilder b(m_options.source, EntityKind::constraint, rel.fqn.child(r.view(1)));
+    static const std::map<char, const char*> k_types = {{'p', "primary_key"},
+                                                        {'f', "foreign_key"},
+                                                        {'u', "unique"},
+                                                        {'c', "check"},
+                                                        {'x', "exclusion"}};
+    b.set("constraint_type", k_types.at(type));
+    std::vector<int> columns = numbers<int>(r.view(3));
+    if (type == 'f') {
+      b.set("referenced_table", fqn_of(r.oid(4), r.str(5), r.str(6)).str());
+      Value ref = json_or_null(r.view(7));
+      b.set("referenced_columns", ref.is_null() ? Value(schema::Array{}) : std::move(ref));
+      b.set("on_update", action_name(r.character(8)));
+      b.set("on_delete", action_name(r.character(9)));
+      b.set("match", match_name(r.character(10)));
+    }
+    b.set("deferrable", r.boolean(11));
+    b.set("initially_deferred", r.boolean(12));
+    b.set("validated", r.boolean(13));
+    b.set_optional("expression", r.opt(14));
+    b.set("definition", r.str(15));
+    b.set_optional("comment", r.opt(16));
+    // A foreign key's conindid is the referenced table's key: not its own.
+    if (type != 'f' && !r.is_null(17)) {
+      b.set("index", r.str(17));
+      m_index_origin[{rel.oid, r.str(17)}] = type;
+    }
+    rel.constraints.push_back({std::move(b), std::move(columns)});
+  });
+}
+
+std::string DatabaseReader::index_sql() const {
   // Plain indexes: key columns only, each with its type's default operator
   // class and its column's collation, no options, no predicate, on a table
   // that is not partitioned or temporary. build_index writes their
@@ -672,12 +672,12 @@ std::string DatabaseReader::index_sql(int part, int parts) const {
          "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = i.indexrelid "
          "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
          "WHERE " +
-         std::string(k_child_scope) + m_schema_filter + ") " + share +
-         "ORDER BY i.indrelid, ic.relname COLLATE \"C\"";
+         std::string(k_child_scope) + m_schema_filter +
+         ") ORDER BY i.indrelid, ic.relname COLLATE \"C\"";
 }
 
-void DatabaseReader::read_indexes(int part, int parts) {
-  copy(index_sql(part, parts), [&](const CopyRow& r) {
+void DatabaseReader::read_indexes() {
+  copy(index_sql(), [&](const CopyRow& r) {
     RelationRow* found = selected_relation(r.oid(0));
     if (!found) return;
     RelationRow& rel = *found;
@@ -859,46 +859,49 @@ void DatabaseReader::read_triggers() {
       });
 }
 
+std::string DatabaseReader::sequences_sql() const {
+  return "SELECT c.relnamespace, c.relname, pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, "
+         "s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache, "
+         "pg_catalog.pg_get_userbyid(c.relowner), ds.description, d.refobjid, tn.nspname, "
+         "tc.relname, ta.attname, d.deptype "
+         "FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "LEFT JOIN pg_catalog.pg_depend d ON d.classid = "
+         "'pg_catalog.pg_class'::pg_catalog.regclass "
+         "AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+         "AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i') "
+         "LEFT JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid "
+         "LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace "
+         "LEFT JOIN pg_catalog.pg_attribute ta ON ta.attrelid = d.refobjid "
+         "AND ta.attnum = d.refobjsubid "
+         "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = c.oid "
+         "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
+         "WHERE c.relnamespace = ANY(" +
+         m_schema_filter + ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"";
+}
+
 void DatabaseReader::read_sequences() {
-  copy(
-      "SELECT c.relnamespace, c.relname, pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, "
-      "s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache, "
-      "pg_catalog.pg_get_userbyid(c.relowner), ds.description, d.refobjid, tn.nspname, "
-      "tc.relname, ta.attname, d.deptype "
-      "FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
-      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-      "AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-      "AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i') "
-      "LEFT JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid "
-      "LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace "
-      "LEFT JOIN pg_catalog.pg_attribute ta ON ta.attrelid = d.refobjid "
-      "AND ta.attnum = d.refobjsubid "
-      "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = c.oid "
-      "AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ds.objsubid = 0 "
-      "WHERE c.relnamespace = ANY(" +
-          m_schema_filter + ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"",
-      [&](const CopyRow& r) {
-        const std::string& nsp = schema_name(r.oid(0));
-        if (!m_request.filter.matches({m_database, nsp, r.str(1)})) return;
-        EntityBuilder b(m_options.source, EntityKind::sequence,
-                        Fqn({m_options.source, m_database, nsp, r.str(1)}));
-        b.set("data_type", r.str(2));
-        b.set("start", r.integer(3));
-        b.set("increment", r.integer(4));
-        b.set("min", r.integer(5));
-        b.set("max", r.integer(6));
-        b.set("cycle", r.boolean(7));
-        b.set("cache", r.integer(8));
-        b.set("owner", r.str(9));
-        b.set_optional("comment", r.opt(10));
-        if (!r.is_null(11) && !r.is_null(14)) {
-          b.set("owned_by", fqn_of(r.oid(11), r.str(12), r.str(13)).child(r.view(14)).str());
-          b.set("identity", r.character(15) == 'i');
-        }
-        m_sequences.push_back(b.build());
-        m_sequence_schema.push_back(r.oid(0));
-      });
+  copy(sequences_sql(), [&](const CopyRow& r) {
+    const std::string& nsp = schema_name(r.oid(0));
+    if (!m_request.filter.matches({m_database, nsp, r.str(1)})) return;
+    EntityBuilder b(m_options.source, EntityKind::sequence,
+                    Fqn({m_options.source, m_database, nsp, r.str(1)}));
+    b.set("data_type", r.str(2));
+    b.set("start", r.integer(3));
+    b.set("increment", r.integer(4));
+    b.set("min", r.integer(5));
+    b.set("max", r.integer(6));
+    b.set("cycle", r.boolean(7));
+    b.set("cache", r.integer(8));
+    b.set("owner", r.str(9));
+    b.set_optional("comment", r.opt(10));
+    if (!r.is_null(11) && !r.is_null(14)) {
+      b.set("owned_by", fqn_of(r.oid(11), r.str(12), r.str(13)).child(r.view(14)).str());
+      b.set("identity", r.character(15) == 'i');
+    }
+    m_sequences.push_back(b.build());
+    m_sequence_schema.push_back(r.oid(0));
+  });
 }
 
 void DatabaseReader::read_routines() {
@@ -1249,7 +1252,7 @@ std::vector<schema::ContainerStatus> DatabaseReader::run() {
   begin();
   read_database();
   read_schemas();
-  start_helper();
+  start_helpers();
   read_types();
   read_relations();
   read_triggers();
@@ -1257,7 +1260,10 @@ std::vector<schema::ContainerStatus> DatabaseReader::run() {
   read_routines();
   read_collations();
   read_constraints();
-  if (!m_helper_started) read_children();
+  // The indexes are read when the first column row arrives, from their
+  // helper (done by then more often than not); without one, here, before the
+  // columns' COPY occupies this connection.
+  if (!has_helper(index_sql())) read_children();
   if (m_cancel.cancelled()) throw_interrupted(m_options.source);
   stream_columns_and_emit();
   if (m_request.lineage) emit_lineage();

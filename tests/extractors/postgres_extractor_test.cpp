@@ -456,6 +456,32 @@ TEST_F(PostgresExtractorTest, SameDatabaseGivesTheSameEntitiesInTheSameOrder) {
   EXPECT_EQ(a->sink.lineage, b->sink.lineage);
 }
 
+// The slowest catalog queries are read by helper sessions in the main
+// session's snapshot. A role that may open only one session still extracts
+// everything: each query a helper could not take is read by the main session.
+TEST_F(PostgresExtractorTest, ARoleLimitedToOneSessionStillExtractsEverything) {
+  PgServer& server = PgServer::instance();
+  auto helpers = extract(spec());
+  server.exec("postgres", std::string("ALTER ROLE ") + PgServer::k_reader + " CONNECTION LIMIT 1");
+  struct Restore {
+    PgServer& server;
+    ~Restore() {
+      server.exec("postgres",
+                  std::string("ALTER ROLE ") + PgServer::k_reader + " CONNECTION LIMIT -1");
+    }
+  } restore{server};
+  auto alone = extract(spec());
+  ASSERT_EQ(helpers->sink.entities.size(), alone->sink.entities.size());
+  EXPECT_GT(alone->sink.of_kind(EntityKind::index).size(), 0u);
+  EXPECT_GT(alone->sink.of_kind(EntityKind::constraint).size(), 0u);
+  EXPECT_GT(alone->sink.of_kind(EntityKind::sequence).size(), 0u);
+  for (std::size_t i = 0; i < helpers->sink.entities.size(); ++i) {
+    EXPECT_EQ(helpers->sink.entities[i].fqn, alone->sink.entities[i].fqn);
+    EXPECT_EQ(helpers->sink.entities[i].fingerprint, alone->sink.entities[i].fingerprint);
+  }
+  EXPECT_EQ(helpers->sink.lineage, alone->sink.lineage);
+}
+
 // Plain indexes get their definition written by the extractor (the server's
 // pg_get_indexdef is its costliest call), the others from the server: every
 // one must read exactly as pg_get_indexdef has it, whatever the names,
