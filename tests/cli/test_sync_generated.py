@@ -1,6 +1,7 @@
 """Incremental sync driven by the shared generator's change scripts
 (tests/tools/gen_schema.py --mutate, the same generator the benchmarks use),
-on SQLite and on the throwaway PostgreSQL server.
+on SQLite and on the throwaway PostgreSQL server, each recorded in a SQLite
+catalog and in a PostgreSQL catalog.
 
 Each round applies a generated change script, then checks three things
 against oracles that do not go through the catalog:
@@ -289,6 +290,35 @@ class PostgresGeneratedChangesTest(GeneratedChangesMixin, CliTestCase):
             "WHERE c.relkind IN ('r', 'p', 'f') AND NOT c.relispartition AND a.attnum > 0 "
             "AND NOT a.attisdropped AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
             "AND n.nspname NOT LIKE 'pg_toast%'")}
+
+
+class PostgresGeneratedChangesIntoAPostgresCatalogTest(PostgresGeneratedChangesTest):
+    """The same rounds recorded in a PostgreSQL catalog (on the same server)."""
+
+    def setUp(self):
+        super().setUp()
+        from catalogs import PgCatalog
+        self.catalog_url = PgCatalog(self.server).url
+
+
+class SqliteGeneratedChangesIntoAPostgresCatalogTest(SqliteGeneratedChangesTest):
+    """SQLite's rounds recorded in a PostgreSQL catalog."""
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        from pg_server import PgServer
+        cls.server = PgServer()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server:
+            cls.server.stop()
+
+    def setUp(self):
+        super().setUp()
+        from catalogs import PgCatalog
+        self.catalog_url = PgCatalog(self.server).url
 
 
 if __name__ == "__main__":
