@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "extractors/postgres/pg_lineage.hpp"
+#include "extractors/postgres/pg_opclass.hpp"
 #include "schema/entity.hpp"
 #include "schema/fqn.hpp"
 #include "schema/value.hpp"
@@ -142,7 +143,8 @@ struct RelationRow {
     std::vector<int> keys;  // attnums; 0 for an expression
     std::vector<int> options;
     std::vector<std::uint32_t> collations;
-    Value expressions;  // pg_get_indexdef per key, only for expression indexes
+    std::vector<Oid> classes;  // operator classes of the key columns
+    Value expressions;         // pg_get_indexdef per key, only for expression indexes
     std::size_t key_count = 0;
     // The server's pg_get_indexdef, or (null) what it would say, written here
     // for the plain indexes (index_sql says which): it is the costliest call.
@@ -150,10 +152,13 @@ struct RelationRow {
     std::string method;
     bool unique = false;
     bool can_order = false;
+    std::optional<std::string> predicate;  // of a partial index
   };
   std::vector<PendingConstraint> constraints;
   std::vector<PendingIndex> indexes;
   std::vector<std::string> column_names;  // by attnum
+  std::vector<Oid> column_types;          // by attnum, for index definitions
+  std::vector<Oid> column_collations;     // by attnum
   std::vector<std::size_t> partitions;    // indexes into the relation list, by name
 };
 
@@ -272,8 +277,12 @@ class DatabaseReader {
     }
     return false;
   }
+  // Constraints and indexes are replayed from their helpers when the first
+  // column row arrives, so that the columns' COPY starts while the helpers
+  // finish; a query without a helper was read before that COPY.
   void read_children() {
-    read_indexes();
+    if (m_lazy_constraints) read_constraints();
+    if (m_lazy_indexes) read_indexes();
     m_children_read = true;
   }
   Fqn fqn_of(Oid oid, const std::string& schema_name, const std::string& relname) const {
@@ -311,6 +320,8 @@ class DatabaseReader {
   std::vector<std::unique_ptr<Helper>> m_helpers;
 
   bool m_children_read = false;
+  bool m_lazy_constraints = false;
+  bool m_lazy_indexes = false;
 
   std::string m_database;
   std::optional<schema::Entity> m_database_entity;
@@ -318,6 +329,8 @@ class DatabaseReader {
   std::map<Oid, std::string> m_schema_names;
   std::vector<Oid> m_readable_schemas;
   std::map<Oid, std::string> m_collations;
+  std::unordered_map<Oid, std::string> m_opclass_names;
+  OpclassDefaults m_opclass_defaults;
   int m_server_version = 0;
   std::set<std::string, std::less<>> m_keywords;               // that quote_ident quotes
   bool m_quote_all = false;                                    // quote_all_identifiers
@@ -339,7 +352,7 @@ void DatabaseReader::begin() {
       fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; "
                   "SET LOCAL statement_timeout = {}; SET LOCAL TimeZone = 'UTC'; "
                   "SET LOCAL DateStyle = 'ISO'; SET LOCAL IntervalStyle = 'postgres'; "
-                  "SET LOCAL extra_float_digits = 3",
+                  "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0",
                   m_options.statement_timeout_ms));
 }
 
@@ -364,7 +377,7 @@ void DatabaseReader::start_helpers() {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; "
             "SET LOCAL search_path = ''; SET LOCAL statement_timeout = {}; "
             "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
-            "SET LOCAL extra_float_digits = 3",
+            "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0",
             h.connection->quote_literal(m_snapshot), m_options.statement_timeout_ms));
       } catch (...) {
         h.opened.set_value(false);
@@ -640,32 +653,39 @@ void DatabaseReader::read_constraints() {
 }
 
 std::string DatabaseReader::index_sql() const {
-  // Plain indexes: key columns only, each with its type's default operator
-  // class and its column's collation, no options, no predicate, on a table
-  // that is not partitioned or temporary. build_index writes their
-  // definition as pg_get_indexdef would (ruleutils.c), which costs the
-  // server most of this query's time; the others still ask the server.
-  const std::string plain =
+  // Indexes whose definition build_index writes as pg_get_indexdef would
+  // (ruleutils.c), which is most of this query's cost on the server: column
+  // keys only, operator classes and collations from pg_catalog, no opclass
+  // options, no storage parameters, on a table that is neither partitioned
+  // nor temporary. Whether a key's class is its type's default is decided on
+  // the client (OpclassDefaults); the predicate of a partial index is the
+  // pg_get_expr this query reads anyway. The others still ask the server.
+  // The two array sub-selects are uncorrelated: each runs once per query.
+  const std::string written_here =
       std::string(
-          "i.indexprs IS NULL AND i.indpred IS NULL AND ic.reloptions IS NULL AND "
-          "c.relkind <> 'p' AND c.relpersistence <> 't' ") +
+          "i.indexprs IS NULL AND ic.reloptions IS NULL AND c.relkind <> 'p' AND "
+          "c.relpersistence <> 't' ") +
       (m_server_version >= 150000 ? "AND NOT i.indnullsnotdistinct " : "") +
-      "AND NOT EXISTS (SELECT 1 FROM pg_catalog.generate_series(0, i.indnatts - 1) k(n) "
-      "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n] "
-      "JOIN pg_catalog.pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = k.n + 1 "
-      "LEFT JOIN pg_catalog.pg_opclass o ON k.n < i.indnkeyatts AND o.oid = i.indclass[k.n] "
-      "WHERE ia.attoptions IS NOT NULL OR (k.n < i.indnkeyatts AND (o.oid IS NULL OR NOT "
-      "o.opcdefault OR o.opcintype <> a.atttypid OR i.indcollation[k.n] <> a.attcollation)))";
+      "AND i.indclass::pg_catalog.oid[] OPERATOR(pg_catalog.<@) (SELECT "
+      "pg_catalog.array_agg(o.oid) FROM pg_catalog.pg_opclass o "
+      "WHERE o.opcnamespace = 'pg_catalog'::pg_catalog.regnamespace) "
+      "AND i.indcollation::pg_catalog.oid[] OPERATOR(pg_catalog.<@) (SELECT "
+      "pg_catalog.array_append(pg_catalog.array_agg(co.oid), 0::pg_catalog.oid) "
+      "FROM pg_catalog.pg_collation co "
+      "WHERE co.collnamespace = 'pg_catalog'::pg_catalog.regnamespace) "
+      "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute ia "
+      "WHERE ia.attrelid = i.indexrelid AND ia.attoptions IS NOT NULL)";
   return "SELECT i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary, i.indnkeyatts, "
          "pg_catalog.pg_get_expr(i.indpred, i.indrelid), CASE WHEN " +
-         plain +
+         written_here +
          " THEN NULL ELSE pg_catalog.pg_get_indexdef(i.indexrelid) END, "
          "i.indkey::pg_catalog.text, i.indoption::pg_catalog.text, "
          "i.indcollation::pg_catalog.text, i.indnatts, "
          "CASE WHEN i.indexprs IS NOT NULL THEN (SELECT pg_catalog.json_agg("
          "pg_catalog.pg_get_indexdef(i.indexrelid, k.n, true) ORDER BY k.n) "
          "FROM pg_catalog.generate_series(1, i.indnatts::int) k(n)) END, "
-         "ds.description, i.indisvalid, pg_catalog.pg_indexam_has_property(am.oid, 'can_order') "
+         "ds.description, i.indisvalid, pg_catalog.pg_indexam_has_property(am.oid, 'can_order'), "
+         "i.indclass::pg_catalog.text "
          "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
          "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
          "JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
@@ -695,12 +715,14 @@ void DatabaseReader::read_indexes() {
                                       numbers<int>(r.view(8)),
                                       numbers<int>(r.view(9)),
                                       numbers<std::uint32_t>(r.view(10)),
+                                      numbers<Oid>(r.view(16)),
                                       json_or_null(r.view(12)),
                                       static_cast<std::size_t>(key_count),
                                       r.opt(7),
                                       r.str(2),
                                       r.boolean(3),
-                                      r.boolean(15)};
+                                      r.boolean(15),
+                                      r.opt(6)};
     rel.indexes.push_back(std::move(pending));
   });
 }
@@ -714,6 +736,27 @@ void DatabaseReader::read_collations() {
   m_quote_all =
       m_conn.value("SELECT pg_catalog.current_setting('quote_all_identifiers')").value_or("off") ==
       "on";
+  // What decides whether pg_get_indexdef prints a key's operator class.
+  copy("SELECT oid, opcname, opcmethod, opcintype, opcdefault FROM pg_catalog.pg_opclass",
+       [&](const CopyRow& r) {
+         m_opclass_names[r.oid(0)] = r.str(1);
+         m_opclass_defaults.add_opclass(r.oid(0), {r.oid(2), r.oid(3), r.boolean(4)});
+       });
+  copy(
+      "SELECT castsource, casttarget FROM pg_catalog.pg_cast "
+      "WHERE castmethod = 'b' AND castcontext = 'i'",
+      [&](const CopyRow& r) { m_opclass_defaults.add_binary_cast(r.oid(0), r.oid(1)); });
+  // A true array type (get_element_type): typsubscript from 14 on, typlen before.
+  const std::string true_array =
+      m_server_version >= 140000
+          ? "t.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc"
+          : "t.typlen = -1";
+  copy("SELECT t.oid, t.typtype, t.typcategory, t.typispreferred, t.typbasetype, CASE WHEN " +
+           true_array + " THEN t.typelem ELSE 0 END FROM pg_catalog.pg_type t",
+       [&](const CopyRow& r) {
+         m_opclass_defaults.add_type(
+             r.oid(0), {r.character(1), r.character(2), r.boolean(3), r.oid(4), r.oid(5)});
+       });
 }
 
 // quote_identifier of ruleutils.c: as is when it is lower case letters,
@@ -734,15 +777,22 @@ std::string DatabaseReader::quote_identifier(std::string_view ident) const {
   return out + "\"";
 }
 
-// pg_get_indexdef of a plain index (see index_sql), as pg_get_indexdef_worker
-// writes it: CREATE [UNIQUE] INDEX name ON schema.table USING method
-// (key [DESC] [NULLS FIRST|LAST], ...) [INCLUDE (column, ...)].
+// pg_get_indexdef of an index index_sql leaves to the client, as
+// pg_get_indexdef_worker writes it: CREATE [UNIQUE] INDEX name ON
+// schema.table USING method (key [COLLATE c] [opclass] [DESC] [NULLS
+// FIRST|LAST], ...) [INCLUDE (column, ...)] [WHERE predicate]. A key's
+// collation is shown when it is not its column's, its operator class when it
+// is not the default for the column's type (both from pg_catalog, so never
+// schema-qualified).
 std::string DatabaseReader::index_definition(const RelationRow& rel,
                                              const RelationRow::PendingIndex& ix) const {
   std::string out =
       fmt::format("CREATE {}INDEX {} ON {}.{} USING {} (", ix.unique ? "UNIQUE " : "",
                   quote_identifier(ix.name), quote_identifier(schema_name(rel.schema_oid)),
                   quote_identifier(rel.name), quote_identifier(ix.method));
+  auto of_column = [](const auto& by_attnum, std::size_t attnum) {
+    return attnum < by_attnum.size() ? by_attnum[attnum] : decltype(by_attnum[0]){};
+  };
   const char* separator = "";
   for (std::size_t n = 0; n < ix.keys.size(); ++n) {
     if (n == ix.key_count) {
@@ -752,8 +802,19 @@ std::string DatabaseReader::index_definition(const RelationRow& rel,
     out += separator;
     separator = ", ";
     const auto attnum = static_cast<std::size_t>(ix.keys[n]);
-    out += quote_identifier(attnum < rel.column_names.size() ? rel.column_names[attnum] : "");
-    if (n < ix.key_count && ix.can_order) {
+    out += quote_identifier(of_column(rel.column_names, attnum));
+    if (n >= ix.key_count) continue;
+    const Oid collation = n < ix.collations.size() ? ix.collations[n] : 0;
+    if (collation != 0 && collation != of_column(rel.column_collations, attnum)) {
+      auto it = m_collations.find(collation);
+      out += " COLLATE " + quote_identifier(it == m_collations.end() ? "" : it->second);
+    }
+    const Oid opclass = n < ix.classes.size() ? ix.classes[n] : 0;
+    if (!m_opclass_defaults.is_default(opclass, of_column(rel.column_types, attnum))) {
+      auto name = m_opclass_names.find(opclass);
+      out += " " + quote_identifier(name == m_opclass_names.end() ? "" : name->second);
+    }
+    if (ix.can_order) {
       const int option = n < ix.options.size() ? ix.options[n] : 0;
       if ((option & 1) != 0) {
         out += " DESC";
@@ -763,7 +824,9 @@ std::string DatabaseReader::index_definition(const RelationRow& rel,
       }
     }
   }
-  return out + ")";
+  out += ")";
+  if (ix.predicate) out += " WHERE " + *ix.predicate;
+  return out;
 }
 
 schema::Entity DatabaseReader::build_index(const RelationRow& rel,
@@ -1033,6 +1096,8 @@ void DatabaseReader::emit_relation_tail(RelationRow& r) {
   r.indexes = {};
   r.triggers = {};
   r.column_names = {};
+  r.column_types = {};
+  r.column_collations = {};
   for (std::size_t p : r.partitions) emit_partition(m_relations[p]);
 }
 
@@ -1101,10 +1166,18 @@ void DatabaseReader::stream_columns_and_emit() {
     open.reset();
   };
 
+  // Generated columns came with PostgreSQL 12.
+  const std::string generated =
+      m_server_version >= 120000 ? "a.attgenerated" : "''::pg_catalog.\"char\"";
   std::string sql =
       "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-      "a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, "
-      "a.attgenerated, co.collname, ds.description, t.typtype, t.typcategory, c.relkind "
+      // A default cannot refer to a column, so it is deparsed without the
+      // relation (which pg_get_expr would open for every call: half of this
+      // query's cost); a generated column's expression does refer to columns.
+      "a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, CASE WHEN " +
+      generated + " = '' THEN 0 ELSE ad.adrelid END), a.attidentity, " + generated +
+      ", co.collname, ds.description, t.typtype, t.typcategory, c.relkind, "
+      "a.atttypid, a.attcollation "
       "FROM pg_catalog.unnest(" +
       in_list(column_order) +
       ") WITH ORDINALITY o(rel, pos) "
@@ -1135,8 +1208,14 @@ void DatabaseReader::stream_columns_and_emit() {
     RelationRow& rel = m_relations[plan[k].index];
     const std::string_view column = r.view(2);
     const auto attnum = static_cast<std::size_t>(r.integer(1));
-    if (rel.column_names.size() <= attnum) rel.column_names.resize(attnum + 1);
+    if (rel.column_names.size() <= attnum) {
+      rel.column_names.resize(attnum + 1);
+      rel.column_types.resize(attnum + 1);
+      rel.column_collations.resize(attnum + 1);
+    }
     rel.column_names[attnum] = std::string(column);
+    rel.column_types[attnum] = r.oid(13);
+    rel.column_collations[attnum] = r.oid(14);
     EntityBuilder b(m_options.source, EntityKind::column, rel.fqn.child(column));
     b.set("ordinal", r.integer(1));
     b.set("data_type", r.str(3));
@@ -1259,11 +1338,10 @@ std::vector<schema::ContainerStatus> DatabaseReader::run() {
   read_sequences();
   read_routines();
   read_collations();
-  read_constraints();
-  // The indexes are read when the first column row arrives, from their
-  // helper (done by then more often than not); without one, here, before the
-  // columns' COPY occupies this connection.
-  if (!has_helper(index_sql())) read_children();
+  m_lazy_constraints = has_helper(constraints_sql());
+  m_lazy_indexes = has_helper(index_sql());
+  if (!m_lazy_constraints) read_constraints();
+  if (!m_lazy_indexes) read_indexes();
   if (m_cancel.cancelled()) throw_interrupted(m_options.source);
   stream_columns_and_emit();
   if (m_request.lineage) emit_lineage();
