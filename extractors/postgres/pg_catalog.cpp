@@ -147,7 +147,7 @@ struct RelationRow {
     Value expressions;         // pg_get_indexdef per key, only for expression indexes
     std::size_t key_count = 0;
     // The server's pg_get_indexdef, or (null) what it would say, written here
-    // for the plain indexes (index_sql says which): it is the costliest call.
+    // for the indexes index_sql leaves to the client: it is the costliest call.
     std::optional<std::string> definition;
     std::string method;
     bool unique = false;
@@ -790,9 +790,6 @@ std::string DatabaseReader::index_definition(const RelationRow& rel,
       fmt::format("CREATE {}INDEX {} ON {}.{} USING {} (", ix.unique ? "UNIQUE " : "",
                   quote_identifier(ix.name), quote_identifier(schema_name(rel.schema_oid)),
                   quote_identifier(rel.name), quote_identifier(ix.method));
-  auto of_column = [](const auto& by_attnum, std::size_t attnum) {
-    return attnum < by_attnum.size() ? by_attnum[attnum] : decltype(by_attnum[0]){};
-  };
   const char* separator = "";
   for (std::size_t n = 0; n < ix.keys.size(); ++n) {
     if (n == ix.key_count) {
@@ -801,16 +798,18 @@ std::string DatabaseReader::index_definition(const RelationRow& rel,
     }
     out += separator;
     separator = ", ";
+    // Names, types and collations are kept side by side, by attnum.
     const auto attnum = static_cast<std::size_t>(ix.keys[n]);
-    out += quote_identifier(of_column(rel.column_names, attnum));
+    const bool listed = attnum < rel.column_names.size();
+    out += quote_identifier(listed ? std::string_view(rel.column_names[attnum]) : "");
     if (n >= ix.key_count) continue;
     const Oid collation = n < ix.collations.size() ? ix.collations[n] : 0;
-    if (collation != 0 && collation != of_column(rel.column_collations, attnum)) {
+    if (collation != 0 && collation != (listed ? rel.column_collations[attnum] : 0)) {
       auto it = m_collations.find(collation);
       out += " COLLATE " + quote_identifier(it == m_collations.end() ? "" : it->second);
     }
     const Oid opclass = n < ix.classes.size() ? ix.classes[n] : 0;
-    if (!m_opclass_defaults.is_default(opclass, of_column(rel.column_types, attnum))) {
+    if (!m_opclass_defaults.is_default(opclass, listed ? rel.column_types[attnum] : 0)) {
       auto name = m_opclass_names.find(opclass);
       out += " " + quote_identifier(name == m_opclass_names.end() ? "" : name->second);
     }

@@ -236,6 +236,8 @@ class SqliteGeneratedChangesTest(GeneratedChangesMixin, CliTestCase):
         finally:
             conn.close()
 
+
+class GeneratorCopyTest(unittest.TestCase):
     def test_the_generator_copy_matches_the_shared_one(self):
         if not SHARED_GENERATOR.exists():
             self.skipTest(f"{SHARED_GENERATOR} is not on this machine; the copy is used as it is")
@@ -244,14 +246,13 @@ class SqliteGeneratedChangesTest(GeneratedChangesMixin, CliTestCase):
                         "tests/tools/gen_schema.py differs from ../shared/bench/gen_schema.py")
 
 
-class PostgresGeneratedChangesTest(GeneratedChangesMixin, CliTestCase):
-    dialect = "postgres"
-    prefix_components = 2  # source.database.schema.table.column
-    expected_grades = {"dropped", "added nullable column", "comment", "widened type"}
+class PgServerMixin:
+    """A throwaway PostgreSQL server for the class."""
     server = None
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         from pg_server import PgServer
         cls.server = PgServer()
 
@@ -259,6 +260,22 @@ class PostgresGeneratedChangesTest(GeneratedChangesMixin, CliTestCase):
     def tearDownClass(cls):
         if cls.server:
             cls.server.stop()
+        super().tearDownClass()
+
+
+class PostgresCatalogMixin(PgServerMixin):
+    """Records the rounds in a PostgreSQL catalog on the class's server."""
+
+    def setUp(self):
+        super().setUp()
+        from catalogs import PgCatalog
+        self.catalog_url = PgCatalog(self.server).url
+
+
+class PostgresGeneratedChangesTest(PgServerMixin, GeneratedChangesMixin, CliTestCase):
+    dialect = "postgres"
+    prefix_components = 2  # source.database.schema.table.column
+    expected_grades = {"dropped", "added nullable column", "comment", "widened type"}
 
     def setUp(self):
         super().setUp()
@@ -292,33 +309,13 @@ class PostgresGeneratedChangesTest(GeneratedChangesMixin, CliTestCase):
             "AND n.nspname NOT LIKE 'pg_toast%'")}
 
 
-class PostgresGeneratedChangesIntoAPostgresCatalogTest(PostgresGeneratedChangesTest):
+class PostgresGeneratedChangesIntoAPostgresCatalogTest(PostgresCatalogMixin,
+                                                       PostgresGeneratedChangesTest):
     """The same rounds recorded in a PostgreSQL catalog (on the same server)."""
 
-    def setUp(self):
-        super().setUp()
-        from catalogs import PgCatalog
-        self.catalog_url = PgCatalog(self.server).url
 
-
-class SqliteGeneratedChangesIntoAPostgresCatalogTest(SqliteGeneratedChangesTest):
+class SqliteGeneratedChangesIntoAPostgresCatalogTest(PostgresCatalogMixin, SqliteGeneratedChangesTest):
     """SQLite's rounds recorded in a PostgreSQL catalog."""
-    server = None
-
-    @classmethod
-    def setUpClass(cls):
-        from pg_server import PgServer
-        cls.server = PgServer()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server:
-            cls.server.stop()
-
-    def setUp(self):
-        super().setUp()
-        from catalogs import PgCatalog
-        self.catalog_url = PgCatalog(self.server).url
 
 
 if __name__ == "__main__":
