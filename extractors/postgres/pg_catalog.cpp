@@ -136,6 +136,11 @@ struct RelationRow {
   struct PendingConstraint {
     EntityBuilder builder;
     std::vector<int> columns;
+    // The definition as pg_get_constraintdef writes it: the head, then (for
+    // a key) the quoted names of `columns` and the tail.
+    std::string definition_head;
+    std::string definition_tail;
+    bool lists_columns = false;
   };
   struct PendingIndex {
     std::string name;
@@ -231,6 +236,7 @@ class DatabaseReader {
   void read_relations();
   void read_constraints();
   std::string constraints_sql() const;
+  void constraint_definition(const CopyRow& r, RelationRow::PendingConstraint& c) const;
   void read_indexes();
   std::string index_sql() const;
   void read_collations();
@@ -348,12 +354,13 @@ class DatabaseReader {
 
 void DatabaseReader::begin() {
   m_server_version = m_conn.server_version();
-  m_conn.exec(
-      fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; "
-                  "SET LOCAL statement_timeout = {}; SET LOCAL TimeZone = 'UTC'; "
-                  "SET LOCAL DateStyle = 'ISO'; SET LOCAL IntervalStyle = 'postgres'; "
-                  "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0",
-                  m_options.statement_timeout_ms));
+  m_conn.exec(fmt::format(
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; "
+      "SET LOCAL statement_timeout = {}; SET LOCAL TimeZone = 'UTC'; "
+      "SET LOCAL DateStyle = 'ISO'; SET LOCAL IntervalStyle = 'postgres'; "
+      "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0; "
+      "SET LOCAL jit = off",
+      m_options.statement_timeout_ms));
 }
 
 void DatabaseReader::start_helpers() {
@@ -377,7 +384,8 @@ void DatabaseReader::start_helpers() {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; "
             "SET LOCAL search_path = ''; SET LOCAL statement_timeout = {}; "
             "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
-            "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0",
+            "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0; "
+            "SET LOCAL jit = off",
             h.connection->quote_literal(m_snapshot), m_options.statement_timeout_ms));
       } catch (...) {
         h.opened.set_value(false);
@@ -594,6 +602,12 @@ const char* k_child_scope =
     "c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition AND c.relnamespace = ANY(";
 
 std::string DatabaseReader::constraints_sql() const {
+  // pg_get_constraintdef is left to the server only for what
+  // constraint_definition does not write: exclusion constraints, keys with
+  // INCLUDE columns or NULLS NOT DISTINCT, and foreign keys that SET NULL or
+  // SET DEFAULT only some columns. A check's definition is its expression,
+  // which is read anyway.
+  const bool v15 = m_server_version >= 150000;
   return "SELECT co.conrelid, co.conname, co.contype, co.conkey::pg_catalog.text, "
          "co.confrelid, rn.nspname, rc.relname, "
          "CASE WHEN co.contype = 'f' THEN (SELECT pg_catalog.json_agg(a.attname ORDER BY k.n) "
@@ -603,11 +617,16 @@ std::string DatabaseReader::constraints_sql() const {
          "co.confupdtype, co.confdeltype, co.confmatchtype, co.condeferrable, co.condeferred, "
          "co.convalidated, "
          "CASE WHEN co.contype = 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid) END, "
-         "pg_catalog.pg_get_constraintdef(co.oid), ds.description, ic.relname "
+         "CASE WHEN co.contype = 'x' OR ci.indnatts > ci.indnkeyatts" +
+         std::string(v15 ? " OR ci.indnullsnotdistinct OR co.confdelsetcols IS NOT NULL" : "") +
+         " THEN pg_catalog.pg_get_constraintdef(co.oid) END, ds.description, ic.relname, "
+         "co.connoinherit "
          "FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid "
          "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = co.confrelid "
          "LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
          "LEFT JOIN pg_catalog.pg_class ic ON ic.oid = co.conindid "
+         "LEFT JOIN pg_catalog.pg_index ci ON ci.indexrelid = co.conindid "
+         "AND co.contype IN ('p', 'u') "
          "LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = co.oid "
          "AND ds.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND ds.objsubid = 0 "
          "WHERE co.contype IN ('p', 'f', 'u', 'c', 'x') AND " +
@@ -641,15 +660,75 @@ void DatabaseReader::read_constraints() {
     b.set("initially_deferred", r.boolean(12));
     b.set("validated", r.boolean(13));
     b.set_optional("expression", r.opt(14));
-    b.set("definition", r.str(15));
     b.set_optional("comment", r.opt(16));
     // A foreign key's conindid is the referenced table's key: not its own.
     if (type != 'f' && !r.is_null(17)) {
       b.set("index", r.str(17));
       m_index_origin[{rel.oid, r.str(17)}] = type;
     }
-    rel.constraints.push_back({std::move(b), std::move(columns)});
+    RelationRow::PendingConstraint c{std::move(b), std::move(columns), {}, {}, false};
+    if (!r.is_null(15)) {
+      c.definition_head = r.str(15);
+    } else {
+      constraint_definition(r, c);
+    }
+    rel.constraints.push_back(std::move(c));
   });
+}
+
+// pg_get_constraintdef (ruleutils.c) of a primary key, unique key, foreign
+// key or check that constraints_sql leaves to the client: PRIMARY KEY (cols),
+// UNIQUE (cols), FOREIGN KEY (cols) REFERENCES schema.table(cols) [MATCH
+// FULL|PARTIAL] [ON UPDATE action] [ON DELETE action], CHECK (expression)
+// [NO INHERIT]; then [DEFERRABLE] [INITIALLY DEFERRED] [NOT VALID]. The
+// referenced table is always qualified: nothing is visible on the empty
+// search_path the sessions use.
+void DatabaseReader::constraint_definition(const CopyRow& r,
+                                           RelationRow::PendingConstraint& c) const {
+  auto action = [](char code) -> std::string {
+    return code == 'a' ? std::string() : " " + action_name(code);
+  };
+  switch (r.character(2)) {
+    case 'p':
+      c.definition_head = "PRIMARY KEY (";
+      break;
+    case 'u':
+      c.definition_head = "UNIQUE (";
+      break;
+    case 'f': {
+      c.definition_head = "FOREIGN KEY (";
+      c.definition_tail =
+          ") REFERENCES " + quote_identifier(r.view(5)) + "." + quote_identifier(r.view(6)) + "(";
+      const Value referenced = json_or_null(r.view(7));
+      const char* separator = "";
+      if (referenced.is_array()) {
+        for (const Value& name : referenced.as_array()) {
+          c.definition_tail += separator;
+          c.definition_tail += quote_identifier(name.is_string() ? name.as_string() : "");
+          separator = ", ";
+        }
+      }
+      c.definition_tail += ")";
+      const char match = r.character(10);
+      if (match == 'f') c.definition_tail += " MATCH FULL";
+      if (match == 'p') c.definition_tail += " MATCH PARTIAL";
+      if (const std::string a = action(r.character(8)); !a.empty())
+        c.definition_tail += " ON UPDATE" + a;
+      if (const std::string a = action(r.character(9)); !a.empty())
+        c.definition_tail += " ON DELETE" + a;
+      break;
+    }
+    default:  // 'c'
+      c.definition_head = "CHECK (" + r.opt(14).value_or("") + ")";
+      if (r.boolean(18)) c.definition_head += " NO INHERIT";
+      break;
+  }
+  c.lists_columns = r.character(2) != 'c';
+  if (c.lists_columns && r.character(2) != 'f') c.definition_tail = ")";
+  std::string& end = c.lists_columns ? c.definition_tail : c.definition_head;
+  if (r.boolean(11)) end += " DEFERRABLE";
+  if (r.boolean(12)) end += " INITIALLY DEFERRED";
+  if (!r.boolean(13)) end += " NOT VALID";
 }
 
 std::string DatabaseReader::index_sql() const {
@@ -1085,8 +1164,20 @@ void DatabaseReader::emit_relation_tail(RelationRow& r) {
   };
   for (auto& c : r.constraints) {
     schema::Array names;
-    for (int attnum : c.columns) names.emplace_back(column(attnum));
+    std::string definition = std::move(c.definition_head);
+    const char* separator = "";
+    for (int attnum : c.columns) {
+      std::string name = column(attnum);
+      if (c.lists_columns) {
+        definition += separator;
+        definition += quote_identifier(name);
+        separator = ", ";
+      }
+      names.emplace_back(std::move(name));
+    }
+    if (c.lists_columns) definition += c.definition_tail;
     c.builder.set("columns", std::move(names));
+    c.builder.set("definition", std::move(definition));
     m_sink.on_entity(c.builder.build());
   }
   for (auto& ix : r.indexes) m_sink.on_entity(build_index(r, ix));

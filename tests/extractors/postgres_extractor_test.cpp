@@ -572,6 +572,66 @@ CREATE INDEX schema_collation ON ix.t (name COLLATE ix.c_copy);
   server.exec("postgres", "DROP DATABASE " + db);
 }
 
+// Keys, foreign keys and checks get their definition written by the
+// extractor (pg_get_constraintdef cost a quarter of the constraints query),
+// the rest from the server: every one must read exactly as
+// pg_get_constraintdef has it.
+TEST_F(PostgresExtractorTest, ConstraintDefinitionsReadExactlyAsPgGetConstraintdef) {
+  PgServer& server = PgServer::instance();
+  const std::string db = "condef_test";
+  server.exec("postgres", "DROP DATABASE IF EXISTS " + db);
+  server.exec("postgres", "CREATE DATABASE " + db);
+  server.exec(db, R"sql(
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE SCHEMA cd; CREATE SCHEMA "Cd Odd"; GRANT USAGE ON SCHEMA cd, "Cd Odd" TO PUBLIC;
+CREATE TABLE "Cd Odd"."Order Items" ("Line No" int, "select" int, "a""b" text, "ünï" int,
+  CONSTRAINT "PK.Items" PRIMARY KEY ("Line No", "select"),
+  CONSTRAINT keyword_unique UNIQUE ("a""b", "ünï"));
+CREATE TABLE cd.parent (id int PRIMARY KEY, code text UNIQUE, "user" int, x int,
+  UNIQUE ("user", x), UNIQUE (id, "user"), UNIQUE (x, code) DEFERRABLE INITIALLY DEFERRED,
+  UNIQUE (x) DEFERRABLE);
+CREATE TABLE cd.child (id int, parent_id int, code text, "Line" int, sel int, u int, x int,
+  CONSTRAINT simple_fk FOREIGN KEY (parent_id) REFERENCES cd.parent,
+  CONSTRAINT code_fk FOREIGN KEY (code) REFERENCES cd.parent (code)
+    ON UPDATE CASCADE ON DELETE SET NULL,
+  CONSTRAINT odd_fk FOREIGN KEY ("Line", sel) REFERENCES "Cd Odd"."Order Items"
+    MATCH FULL ON DELETE RESTRICT,
+  CONSTRAINT deferred_fk FOREIGN KEY (u, x) REFERENCES cd.parent ("user", x)
+    ON DELETE SET DEFAULT ON UPDATE NO ACTION DEFERRABLE INITIALLY DEFERRED,
+  CONSTRAINT positive CHECK (id > 0 AND "Line" IS NOT NULL),
+  CONSTRAINT "Odd Check" CHECK (code ~ '^[a-z]+$') NO INHERIT,
+  CONSTRAINT covering UNIQUE (id) INCLUDE (code),
+  CONSTRAINT no_overlap EXCLUDE USING gist (id WITH =, u WITH <>));
+ALTER TABLE cd.child ADD CONSTRAINT late_check CHECK (x < 100) NOT VALID;
+ALTER TABLE cd.child ADD CONSTRAINT late_fk FOREIGN KEY (id) REFERENCES cd.parent NOT VALID;
+)sql");
+  if (std::stoi(server.value(db, "SHOW server_version_num")) >= 150000) {
+    server.exec(
+        db,
+        "ALTER TABLE cd.parent ADD CONSTRAINT nulls_once UNIQUE NULLS NOT DISTINCT (code, x);"
+        "ALTER TABLE cd.child ADD CONSTRAINT some_null FOREIGN KEY (parent_id, u) "
+        "REFERENCES cd.parent (id, \"user\") ON DELETE SET NULL (u)");
+  }
+  auto s = spec();
+  s.settings.set("dbname", setting(db));
+  auto x = extract(s);
+  std::size_t compared = 0;
+  for (const auto* e : x->sink.of_kind(EntityKind::constraint)) {
+    const auto path = schema::Fqn::parse(e->fqn).components();
+    const std::string expected = server.value(
+        db,
+        "SELECT pg_catalog.pg_get_constraintdef(co.oid) FROM pg_catalog.pg_constraint co "
+        "JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON "
+        "n.oid = c.relnamespace WHERE n.nspname = $q$" +
+            path[2] + "$q$ AND c.relname = $q$" + path[3] + "$q$ AND co.conname = $q$" +
+            path.back() + "$q$");
+    EXPECT_EQ(attr(*e, "definition").as_string(), expected) << e->fqn;
+    ++compared;
+  }
+  EXPECT_GE(compared, 17u);
+  server.exec("postgres", "DROP DATABASE " + db);
+}
+
 // ---------------------------------------------------------------- change signature
 
 // The signature a sync uses to skip an unchanged source: it must change with
