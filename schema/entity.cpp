@@ -89,8 +89,9 @@ Value Entity::body() const {
 }
 
 std::string make_entity_id(std::string_view source, EntityKind kind, std::string_view fqn) {
-  std::string key;
-  key.reserve(source.size() + fqn.size() + 24);
+  // One buffer per thread: an id is made for every entity.
+  thread_local std::string key;
+  key.clear();
   key.append(source).push_back('\x1f');
   key.append(to_string(kind)).push_back('\x1f');
   key.append(fqn);
@@ -105,13 +106,16 @@ std::string fingerprint_of(const Value& body) {
   return short_sha256_hex(to_canonical_json(body));
 }
 
-std::string canonical_body_json(const Entity& entity) {
+namespace {
+
+// to_canonical_json(entity.body()) into `buffer`, written straight from the
+// entity.
+void write_canonical_body(const Entity& entity, rapidjson::StringBuffer& buffer) {
   // The fixed fields merged, in key order, into the already sorted attributes.
   std::pair<std::string_view, std::string_view> fixed[4] = {
       {"fqn", entity.fqn}, {"kind", to_string(entity.kind)}, {"name", entity.name}, {"parent", ""}};
   std::size_t fixed_count = entity.parent ? 4 : 3;
   if (entity.parent) fixed[3].second = *entity.parent;
-  rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   w.StartObject();
   std::size_t f = 0;
@@ -127,11 +131,23 @@ std::string canonical_body_json(const Entity& entity) {
   }
   while (f < fixed_count) emit_fixed();
   w.EndObject();
+}
+
+}  // namespace
+
+std::string canonical_body_json(const Entity& entity) {
+  rapidjson::StringBuffer buffer;
+  write_canonical_body(entity, buffer);
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 std::string fingerprint_of(const Entity& entity) {
-  return short_sha256_hex(canonical_body_json(entity));
+  // One buffer per thread, kept at its largest size: every entity is
+  // fingerprinted.
+  thread_local rapidjson::StringBuffer buffer;
+  buffer.Clear();
+  write_canonical_body(entity, buffer);
+  return short_sha256_hex(std::string_view(buffer.GetString(), buffer.GetSize()));
 }
 
 EntityBuilder::EntityBuilder(std::string_view source, EntityKind kind, const Fqn& fqn)
@@ -140,8 +156,26 @@ EntityBuilder::EntityBuilder(std::string_view source, EntityKind kind, const Fqn
   m_entity.kind = kind;
   m_entity.fqn = fqn.str();
   m_entity.name = fqn.name();
-  // The first component is the source, which is not an entity itself.
-  if (fqn.size() > 2) m_entity.parent = fqn.parent().str();
+  // The first component is the source, which is not an entity itself. The
+  // parent's FQN is this one without its last component and the dot.
+  if (fqn.size() > 2) {
+    const std::size_t last = quote_component(fqn.name()).size() + 1;
+    m_entity.parent = m_entity.fqn.substr(0, m_entity.fqn.size() - last);
+  }
+  m_entity.attributes.reserve(k_attributes_reserved);
+}
+
+EntityBuilder::EntityBuilder(std::string_view source, EntityKind kind, std::string_view parent_fqn,
+                             std::string_view name)
+    : m_source(source) {
+  if (parent_fqn.empty()) throw std::invalid_argument("an entity needs a parent FQN");
+  m_entity.kind = kind;
+  const std::string quoted = quote_component(name);
+  m_entity.fqn.reserve(parent_fqn.size() + 1 + quoted.size());
+  m_entity.fqn.append(parent_fqn).append(".").append(quoted);
+  m_entity.name = name;
+  m_entity.parent = std::string(parent_fqn);
+  m_entity.attributes.reserve(k_attributes_reserved);
 }
 
 EntityBuilder& EntityBuilder::set(std::string key, Value value) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <future>
@@ -128,6 +129,7 @@ struct RelationRow {
   std::optional<std::string> last_vacuum, last_autovacuum, last_analyze, last_autoanalyze;
 
   Fqn fqn;
+  std::string fqn_text;  // fqn.str(), the parent of every child entity
   bool selected = false;
   std::vector<schema::Entity> triggers;
   // Constraints and indexes name their columns by number; the names are
@@ -343,7 +345,9 @@ class DatabaseReader {
   std::map<std::pair<Oid, std::string>, char> m_index_origin;  // (table, index) -> contype
   std::string m_schema_filter;                                 // SQL: the oids of the schemas read
 
-  std::vector<RelationRow> m_relations;  // sorted by schema name, relation name
+  // Sorted by schema name, relation name; a deque, so that the rows are never
+  // moved while the list grows.
+  std::deque<RelationRow> m_relations;
   std::unordered_map<Oid, std::size_t> m_relation_index;
   std::vector<schema::Entity> m_sequences;  // sorted by schema, name
   std::vector<Oid> m_sequence_schema;
@@ -573,6 +577,7 @@ void DatabaseReader::read_relations() {
     return r.fqn;
   };
   for (std::size_t i = 0; i < m_relations.size(); ++i) resolve(i, 0);
+  for (auto& r : m_relations) r.fqn_text = r.fqn.str();
   // Partitions follow their root table into or out of the selection.
   std::function<bool(std::size_t, int)> selected = [&](std::size_t i, int depth) -> bool {
     RelationRow& r = m_relations[i];
@@ -640,7 +645,7 @@ void DatabaseReader::read_constraints() {
     if (!found) return;
     RelationRow& rel = *found;
     char type = r.character(2);
-    EntityBuilder b(m_options.source, EntityKind::constraint, rel.fqn.child(r.view(1)));
+    EntityBuilder b(m_options.source, EntityKind::constraint, rel.fqn_text, r.view(1));
     static const std::map<char, const char*> k_types = {{'p', "primary_key"},
                                                         {'f', "foreign_key"},
                                                         {'u', "unique"},
@@ -780,7 +785,7 @@ void DatabaseReader::read_indexes() {
     RelationRow* found = selected_relation(r.oid(0));
     if (!found) return;
     RelationRow& rel = *found;
-    EntityBuilder b(m_options.source, EntityKind::index, rel.fqn.child(r.view(1)));
+    EntityBuilder b(m_options.source, EntityKind::index, rel.fqn_text, r.view(1));
     b.set("method", r.str(2));
     b.set("unique", r.boolean(3));
     b.set("primary", r.boolean(4));
@@ -976,7 +981,7 @@ void DatabaseReader::read_triggers() {
         if (!found) return;
         RelationRow& rel = *found;
         const std::int64_t type = r.integer(2);
-        EntityBuilder b(m_options.source, EntityKind::trigger, rel.fqn.child(r.view(1)));
+        EntityBuilder b(m_options.source, EntityKind::trigger, rel.fqn_text, r.view(1));
         b.set("timing", (type & 64) ? "INSTEAD OF" : (type & 2) ? "BEFORE" : "AFTER");
         schema::Array events;
         if (type & 4) events.emplace_back("INSERT");
@@ -1306,7 +1311,7 @@ void DatabaseReader::stream_columns_and_emit() {
     rel.column_names[attnum] = std::string(column);
     rel.column_types[attnum] = r.oid(13);
     rel.column_collations[attnum] = r.oid(14);
-    EntityBuilder b(m_options.source, EntityKind::column, rel.fqn.child(column));
+    EntityBuilder b(m_options.source, EntityKind::column, rel.fqn_text, column);
     b.set("ordinal", r.integer(1));
     b.set("data_type", r.str(3));
     b.set("type_kind", type_kind(r.character(10), r.character(11)));

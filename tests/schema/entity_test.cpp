@@ -23,6 +23,30 @@ TEST(Entity, ParentIsTheContainerAndAbsentForADatabase) {
   EXPECT_FALSE(db.parent.has_value());
 }
 
+// A child built from its parent's written FQN is the entity the parsed FQN
+// gives, whatever needs quoting in the name or the parent.
+TEST(Entity, ChildOfAWrittenParentFqnEqualsTheOneFromTheFqn) {
+  for (const auto& [parent, name] : std::vector<std::pair<Fqn, std::string>>{
+           {Fqn({"shop", "main", "orders"}), "total"},
+           {Fqn({"shop", "my db", "a.b", "Order \"Items\""}), "line no."},
+           {Fqn({"shop", "main"}), ""},
+       }) {
+    EntityBuilder from_fqn("shop", EntityKind::column, parent.child(name));
+    EntityBuilder from_text("shop", EntityKind::column, parent.str(), name);
+    from_fqn.set("ordinal", 1);
+    from_text.set("ordinal", 1);
+    const Entity a = from_fqn.build();
+    const Entity b = from_text.build();
+    EXPECT_EQ(a.fqn, b.fqn);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.parent, b.parent);
+    EXPECT_EQ(parent.str(), b.parent);
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.fingerprint, b.fingerprint);
+    EXPECT_EQ(Fqn::parse(b.fqn), parent.child(name));
+  }
+}
+
 TEST(Entity, IdIsStableAndDependsOnSourceKindAndFqn) {
   EXPECT_EQ(column("shop", "REAL").id, column("shop", "REAL").id);
   EXPECT_EQ(make_entity_id("shop", EntityKind::column, "shop.main.orders.total"),
