@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -202,17 +203,38 @@ std::string in_list(const std::vector<Oid>& oids) {
   return out + "}'::oid[]";
 }
 
-// One query read on its own connection, in the reader's snapshot. A helper
-// that cannot open its session (a connection limit, say) leaves its query to
-// the main connection.
-struct Helper {
+// A query a helper reads, its rows kept as COPY sent them, back to back in
+// one buffer (row i ends at ends[i]): the thread that reads them is not the
+// one that frees them, and one allocation is cheap to hand over.
+struct HelperQuery {
   std::string sql;
+  std::string data;
+  std::vector<std::size_t> ends;
+  std::exception_ptr error;
+  std::promise<void> read;
+  std::shared_future<void> done = read.get_future().share();
+};
+
+// Queries read one after the other on their own connection, in the reader's
+// snapshot. A helper that cannot open its session (a connection limit, say)
+// leaves its queries to the main connection.
+struct Helper {
+  std::vector<std::unique_ptr<HelperQuery>> queries;
   std::unique_ptr<Connection> connection;
   std::promise<bool> opened;
   std::shared_future<bool> has_session = opened.get_future().share();
   std::thread thread;
-  std::exception_ptr error;
-  std::vector<std::string> lines;
+};
+
+// The rows of a per-relation catalog query (constraints, indexes) as COPY
+// sent them, each relation's found by its oid (the first column, by which
+// the query orders them). A relation's rows are parsed when its tail is
+// emitted, so that no more than one relation's children are held as
+// entities at a time.
+struct RowStore {
+  std::string data;
+  std::vector<std::size_t> ends;                                             // of each row
+  std::unordered_map<Oid, std::pair<std::size_t, std::size_t>> of_relation;  // [first, last)
 };
 
 class DatabaseReader {
@@ -236,17 +258,31 @@ class DatabaseReader {
   void read_schemas();
   void read_types();
   void read_relations();
-  void read_constraints();
+  void read_constraints(RelationRow& rel);
   std::string constraints_sql() const;
   void constraint_definition(const CopyRow& r, RelationRow::PendingConstraint& c) const;
-  void read_indexes();
+  void read_indexes(RelationRow& rel);
   std::string index_sql() const;
+  // The rows of `sql` into `store`, from its helper or this connection.
+  void fetch(const std::string& sql, RowStore& store);
+  template <class Fn>
+  void for_each_row(RowStore& store, Oid relation, Fn&& fn) {
+    auto it = store.of_relation.find(relation);
+    if (it == store.of_relation.end()) return;
+    CopyRow row;
+    for (std::size_t i = it->second.first; i < it->second.second; ++i) {
+      const std::size_t begin = i == 0 ? 0 : store.ends[i - 1];
+      row.parse(store.data.data() + begin, store.ends[i] - begin);
+      fn(row);
+    }
+  }
   void read_collations();
   schema::Entity build_index(const RelationRow& rel, RelationRow::PendingIndex& ix) const;
   std::string index_definition(const RelationRow& rel, const RelationRow::PendingIndex& ix) const;
   std::string quote_identifier(std::string_view ident) const;
   void read_triggers();
-  void read_sequences();
+  // The sequences of one schema, in name order, from m_sequence_rows.
+  void emit_sequences(Oid schema_oid);
   std::string sequences_sql() const;
   void read_routines();
   void stream_columns_and_emit();
@@ -258,15 +294,17 @@ class DatabaseReader {
   // Runs a COPY on this transaction's connection, or feeds the lines a
   // helper connection (same snapshot) prefetched for that very query.
   void copy(const std::string& sql, const std::function<void(const CopyRow&)>& fn) {
-    if (Helper* h = prefetched(sql)) {
+    if (HelperQuery* q = prefetched(sql)) {
       CopyRow row;
-      for (auto& line : h->lines) {
+      std::size_t begin = 0;
+      for (std::size_t end : q->ends) {
         tick();
-        row.parse(line.data(), line.size());
+        row.parse(q->data.data() + begin, end - begin);
         fn(row);
+        begin = end;
       }
-      h->lines.clear();
-      h->lines.shrink_to_fit();
+      q->data = {};
+      q->ends = {};
       return;
     }
     m_conn.copy(sql, [&](const CopyRow& row) {
@@ -275,22 +313,29 @@ class DatabaseReader {
     });
   }
   void start_helpers();
+  // Reads `queries` in turn on a new helper connection in this
+  // transaction's snapshot.
+  void start_helper(const std::vector<std::string>& queries);
   // The helper that prefetched `sql`, once it is done (its error rethrown);
   // null when no helper reads that query.
-  Helper* prefetched(const std::string& sql);
+  HelperQuery* prefetched(const std::string& sql);
   // Whether a helper with a session reads `sql` (waits for its session only).
   bool has_helper(const std::string& sql) const {
     for (const auto& h : m_helpers) {
-      if (h->sql == sql) return h->has_session.get();
+      for (const auto& q : h->queries) {
+        if (q->sql == sql) return h->has_session.get();
+      }
     }
     return false;
   }
-  // Constraints and indexes are replayed from their helpers when the first
-  // column row arrives, so that the columns' COPY starts while the helpers
-  // finish; a query without a helper was read before that COPY.
+  // Constraints, indexes and sequences are taken from the helper when the
+  // first column row arrives, so that the columns' COPY starts while the
+  // helper finishes; without a helper they were read before that COPY. Each
+  // relation's rows are parsed when the relation's tail is emitted.
   void read_children() {
-    if (m_lazy_constraints) read_constraints();
-    if (m_lazy_indexes) read_indexes();
+    if (m_lazy_constraints) fetch(constraints_sql(), m_constraint_rows);
+    if (m_lazy_indexes) fetch(index_sql(), m_index_rows);
+    if (m_lazy_sequences) fetch(sequences_sql(), m_sequence_rows);
     m_children_read = true;
   }
   Fqn fqn_of(Oid oid, const std::string& schema_name, const std::string& relname) const {
@@ -321,15 +366,18 @@ class DatabaseReader {
   const core::CancelToken& m_cancel;
   std::int64_t m_rows = 0;
 
-  // Helper connections share this transaction's snapshot and each reads one
-  // of the slowest catalog queries (indexes, constraints, sequences) while
-  // this one reads the others; their rows are replayed here in order.
+  // A helper connection shares this transaction's snapshot and reads the
+  // slowest catalog queries (constraints, indexes, sequences) while this one
+  // reads the others; their rows are replayed here in order.
   std::string m_snapshot;
   std::vector<std::unique_ptr<Helper>> m_helpers;
 
   bool m_children_read = false;
   bool m_lazy_constraints = false;
   bool m_lazy_indexes = false;
+  bool m_lazy_sequences = false;
+  RowStore m_constraint_rows;
+  RowStore m_index_rows;
 
   std::string m_database;
   std::optional<schema::Entity> m_database_entity;
@@ -349,8 +397,7 @@ class DatabaseReader {
   // moved while the list grows.
   std::deque<RelationRow> m_relations;
   std::unordered_map<Oid, std::size_t> m_relation_index;
-  std::vector<schema::Entity> m_sequences;  // sorted by schema, name
-  std::vector<Oid> m_sequence_schema;
+  RowStore m_sequence_rows;  // by schema, in schema and name order
   std::vector<schema::Entity> m_routines;
   std::vector<Oid> m_routine_schema;
   std::map<std::pair<Oid, int>, std::string> m_view_columns;  // of selected views
@@ -378,41 +425,66 @@ void DatabaseReader::start_helpers() {
     return;
   }
   if (m_snapshot.empty()) return;
-  for (std::string sql : {index_sql(), constraints_sql(), sequences_sql()}) {
-    auto& h = *m_helpers.emplace_back(std::make_unique<Helper>());
-    h.sql = std::move(sql);
-    h.thread = std::thread([this, &h] {
-      try {
-        h.connection = m_options.open_helper();
-        h.connection->exec(fmt::format(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; "
-            "SET LOCAL search_path = ''; SET LOCAL statement_timeout = {}; "
-            "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
-            "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0; "
-            "SET LOCAL jit = off",
-            h.connection->quote_literal(m_snapshot), m_options.statement_timeout_ms));
-      } catch (...) {
-        h.opened.set_value(false);
-        return;
-      }
-      h.opened.set_value(true);
-      try {
-        h.connection->copy_lines(h.sql,
-                                 [&](char* line, std::size_t n) { h.lines.emplace_back(line, n); });
-        h.connection->exec("COMMIT");
-      } catch (...) {
-        h.error = std::current_exception();
-      }
-    });
-  }
+  // One helper for the three: on a small server, each session more costs
+  // more (its start, its own catalog caches) than it saves.
+  start_helper({constraints_sql(), index_sql(), sequences_sql()});
 }
 
-Helper* DatabaseReader::prefetched(const std::string& sql) {
+void DatabaseReader::start_helper(const std::vector<std::string>& queries) {
+  auto& h = *m_helpers.emplace_back(std::make_unique<Helper>());
+  for (const auto& sql : queries) {
+    h.queries.push_back(std::make_unique<HelperQuery>());
+    h.queries.back()->sql = sql;
+  }
+  h.thread = std::thread([this, &h] {
+    try {
+      h.connection = m_options.open_helper();
+      h.connection->exec(fmt::format(
+          "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; "
+          "SET LOCAL search_path = ''; SET LOCAL statement_timeout = {}; "
+          "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
+          "SET LOCAL extra_float_digits = 3; SET LOCAL max_parallel_workers_per_gather = 0; "
+          "SET LOCAL jit = off",
+          h.connection->quote_literal(m_snapshot), m_options.statement_timeout_ms));
+    } catch (...) {
+      h.opened.set_value(false);
+      return;
+    }
+    h.opened.set_value(true);
+    std::exception_ptr error;
+    for (auto& q : h.queries) {
+      if (!error) {
+        try {
+          h.connection->copy_lines(q->sql, [&](char* line, std::size_t n) {
+            q->data.append(line, n);
+            q->ends.push_back(q->data.size());
+          });
+        } catch (...) {
+          error = std::current_exception();
+        }
+      }
+      // A query after a failed one fails the same way.
+      q->error = error;
+      q->read.set_value();
+    }
+    // Every row is read: a failed COMMIT of this read-only transaction loses nothing.
+    if (!error) {
+      try {
+        h.connection->exec("COMMIT");
+      } catch (...) {
+      }
+    }
+  });
+}
+
+HelperQuery* DatabaseReader::prefetched(const std::string& sql) {
   for (auto& h : m_helpers) {
-    if (h->sql != sql || !h->has_session.get()) continue;
-    if (h->thread.joinable()) h->thread.join();
-    if (h->error) std::rethrow_exception(h->error);
-    return h.get();
+    for (auto& q : h->queries) {
+      if (q->sql != sql || !h->has_session.get()) continue;
+      q->done.wait();
+      if (q->error) std::rethrow_exception(q->error);
+      return q.get();
+    }
   }
   return nullptr;
 }
@@ -639,11 +711,29 @@ std::string DatabaseReader::constraints_sql() const {
          ") ORDER BY co.conrelid, co.conname COLLATE \"C\"";
 }
 
-void DatabaseReader::read_constraints() {
-  copy(constraints_sql(), [&](const CopyRow& r) {
-    RelationRow* found = selected_relation(r.oid(0));
-    if (!found) return;
-    RelationRow& rel = *found;
+void DatabaseReader::fetch(const std::string& sql, RowStore& store) {
+  if (HelperQuery* q = prefetched(sql)) {
+    store.data = std::move(q->data);
+    store.ends = std::move(q->ends);
+  } else {
+    m_conn.copy_lines(sql, [&](char* line, std::size_t n) {
+      tick();
+      store.data.append(line, n);
+      store.ends.push_back(store.data.size());
+    });
+  }
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < store.ends.size(); ++i) {
+    Oid oid = 0;
+    std::from_chars(store.data.data() + begin, store.data.data() + store.ends[i], oid);
+    auto [it, added] = store.of_relation.try_emplace(oid, i, i + 1);
+    if (!added) it->second.second = i + 1;
+    begin = store.ends[i];
+  }
+}
+
+void DatabaseReader::read_constraints(RelationRow& rel) {
+  for_each_row(m_constraint_rows, rel.oid, [&](const CopyRow& r) {
     char type = r.character(2);
     EntityBuilder b(m_options.source, EntityKind::constraint, rel.fqn_text, r.view(1));
     static const std::map<char, const char*> k_types = {{'p', "primary_key"},
@@ -780,11 +870,8 @@ std::string DatabaseReader::index_sql() const {
          ") ORDER BY i.indrelid, ic.relname COLLATE \"C\"";
 }
 
-void DatabaseReader::read_indexes() {
-  copy(index_sql(), [&](const CopyRow& r) {
-    RelationRow* found = selected_relation(r.oid(0));
-    if (!found) return;
-    RelationRow& rel = *found;
+void DatabaseReader::read_indexes(RelationRow& rel) {
+  for_each_row(m_index_rows, rel.oid, [&](const CopyRow& r) {
     EntityBuilder b(m_options.source, EntityKind::index, rel.fqn_text, r.view(1));
     b.set("method", r.str(2));
     b.set("unique", r.boolean(3));
@@ -1026,8 +1113,8 @@ std::string DatabaseReader::sequences_sql() const {
          m_schema_filter + ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"";
 }
 
-void DatabaseReader::read_sequences() {
-  copy(sequences_sql(), [&](const CopyRow& r) {
+void DatabaseReader::emit_sequences(Oid schema_oid) {
+  for_each_row(m_sequence_rows, schema_oid, [&](const CopyRow& r) {
     const std::string& nsp = schema_name(r.oid(0));
     if (!m_request.filter.matches({m_database, nsp, r.str(1)})) return;
     EntityBuilder b(m_options.source, EntityKind::sequence,
@@ -1045,8 +1132,7 @@ void DatabaseReader::read_sequences() {
       b.set("owned_by", fqn_of(r.oid(11), r.str(12), r.str(13)).child(r.view(14)).str());
       b.set("identity", r.character(15) == 'i');
     }
-    m_sequences.push_back(b.build());
-    m_sequence_schema.push_back(r.oid(0));
+    m_sink.on_entity(b.build());
   });
 }
 
@@ -1162,6 +1248,8 @@ void DatabaseReader::emit_relation_header(RelationRow& r) {
 }
 
 void DatabaseReader::emit_relation_tail(RelationRow& r) {
+  read_constraints(r);
+  read_indexes(r);
   auto column = [&](int attnum) -> std::string {
     if (attnum > 0 && static_cast<std::size_t>(attnum) < r.column_names.size())
       return r.column_names[static_cast<std::size_t>(attnum)];
@@ -1207,21 +1295,19 @@ void DatabaseReader::stream_columns_and_emit() {
   // The emission plan: schemas in name order, each followed by its top-level
   // relations, sequences and routines. Column rows arrive in the same order.
   struct Item {
-    enum class Type { schema, relation, sequence, routine } type;
+    enum class Type { schema, relation, sequences, routine } type;
     std::size_t index;
   };
   std::vector<Item> plan;
   std::unordered_map<Oid, std::size_t> plan_of_relation;
   std::vector<Oid> column_order;
   {
-    std::map<Oid, std::vector<std::size_t>> relations_of, sequences_of, routines_of;
+    std::map<Oid, std::vector<std::size_t>> relations_of, routines_of;
     for (std::size_t i = 0; i < m_relations.size(); ++i) {
       const RelationRow& r = m_relations[i];
       if (r.selected && !(r.is_partition && m_relation_index.count(r.parent)))
         relations_of[r.schema_oid].push_back(i);
     }
-    for (std::size_t i = 0; i < m_sequences.size(); ++i)
-      sequences_of[m_sequence_schema[i]].push_back(i);
     for (std::size_t i = 0; i < m_routines.size(); ++i)
       routines_of[m_routine_schema[i]].push_back(i);
     for (std::size_t s = 0; s < m_schemas.size(); ++s) {
@@ -1232,7 +1318,7 @@ void DatabaseReader::stream_columns_and_emit() {
         column_order.push_back(m_relations[i].oid);
         plan.push_back({Item::Type::relation, i});
       }
-      for (std::size_t i : sequences_of[oid]) plan.push_back({Item::Type::sequence, i});
+      plan.push_back({Item::Type::sequences, s});
       for (std::size_t i : routines_of[oid]) plan.push_back({Item::Type::routine, i});
     }
   }
@@ -1248,8 +1334,8 @@ void DatabaseReader::stream_columns_and_emit() {
         emit_relation_header(m_relations[item.index]);
         if (with_tail) emit_relation_tail(m_relations[item.index]);
         break;
-      case Item::Type::sequence:
-        m_sink.on_entity(m_sequences[item.index]);
+      case Item::Type::sequences:
+        emit_sequences(m_schemas[item.index].oid);
         break;
       case Item::Type::routine:
         m_sink.on_entity(m_routines[item.index]);
@@ -1430,13 +1516,14 @@ std::vector<schema::ContainerStatus> DatabaseReader::run() {
   read_types();
   read_relations();
   read_triggers();
-  read_sequences();
   read_routines();
   read_collations();
   m_lazy_constraints = has_helper(constraints_sql());
   m_lazy_indexes = has_helper(index_sql());
-  if (!m_lazy_constraints) read_constraints();
-  if (!m_lazy_indexes) read_indexes();
+  if (!m_lazy_constraints) fetch(constraints_sql(), m_constraint_rows);
+  m_lazy_sequences = has_helper(sequences_sql());
+  if (!m_lazy_indexes) fetch(index_sql(), m_index_rows);
+  if (!m_lazy_sequences) fetch(sequences_sql(), m_sequence_rows);
   if (m_cancel.cancelled()) throw_interrupted(m_options.source);
   stream_columns_and_emit();
   if (m_request.lineage) emit_lineage();
