@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -38,6 +40,8 @@ using Oid = std::uint32_t;
 
 // Rows between two looks at the cancel token.
 constexpr int k_cancel_every = 4096;
+// Items (a relation with its columns and children) built ahead of the sink.
+constexpr std::size_t k_items_in_flight = 256;
 
 [[noreturn]] void throw_interrupted(const std::string& source) {
   throw core::Error(core::ExitCode::interrupted,
@@ -168,6 +172,10 @@ struct RelationRow {
   std::vector<Oid> column_types;          // by attnum, for index definitions
   std::vector<Oid> column_collations;     // by attnum
   std::vector<std::size_t> partitions;    // indexes into the relation list, by name
+  // Index name -> the contype of the constraint it implements, while the
+  // tail is built.
+  std::map<std::string, char, std::less<>> index_origin;
+  std::vector<std::pair<int, std::string>> view_columns;  // (attnum, name) of a view
 };
 
 // "{1,2}" (an array) or "1 2" (an int2vector / oidvector) as numbers.
@@ -226,6 +234,121 @@ struct Helper {
   std::thread thread;
 };
 
+using Entities = std::vector<schema::Entity>;
+
+// Builds items of entities on worker threads, and hands them back in the
+// order they were submitted. An item, and so every entity in it, is freed by
+// the thread that built it: a thread that frees another's allocations
+// contends with it for its malloc arena, which cost more than the building.
+class BuildPool {
+ public:
+  using Build = std::function<void(Entities&)>;
+
+  explicit BuildPool(std::size_t threads) : m_freed(threads) {
+    for (std::size_t i = 0; i < threads; ++i) m_threads.emplace_back([this, i] { work(i); });
+  }
+  ~BuildPool() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_work.notify_all();
+    for (auto& t : m_threads) t.join();
+  }
+  BuildPool(const BuildPool&) = delete;
+  BuildPool& operator=(const BuildPool&) = delete;
+
+  void submit(Build build) {
+    auto task = std::make_unique<Task>();
+    task->build = std::move(build);
+    {
+      std::lock_guard lock(m_mutex);
+      m_queue.push_back(task.get());
+      m_tasks.push_back(std::move(task));
+    }
+    m_work.notify_one();
+  }
+  // Items submitted and not yet handed back.
+  std::size_t pending() const {
+    std::lock_guard lock(m_mutex);
+    return m_tasks.size();
+  }
+  // Passes the oldest item's entities to `fn`, once it is built (waiting for
+  // it when `wait`); false when there is none, or it is not built and
+  // `wait` is false. A build's exception is rethrown here.
+  template <class Fn>
+  bool deliver_next(bool wait, Fn&& fn) {
+    std::unique_lock lock(m_mutex);
+    if (m_tasks.empty()) return false;
+    Task& task = *m_tasks.front();
+    if (!task.done) {
+      if (!wait) return false;
+      m_built.wait(lock, [&] { return task.done; });
+    }
+    lock.unlock();
+    if (task.error) std::rethrow_exception(task.error);
+    fn(static_cast<const Entities&>(task.entities));
+    lock.lock();
+    m_freed[task.worker].push_back(std::move(m_tasks.front()));
+    m_tasks.pop_front();
+    lock.unlock();
+    m_work.notify_all();
+    return true;
+  }
+
+ private:
+  struct Task {
+    Build build;
+    Entities entities;
+    std::exception_ptr error;
+    std::size_t worker = 0;
+    bool done = false;
+  };
+
+  void work(std::size_t me) {
+    std::unique_lock lock(m_mutex);
+    while (true) {
+      m_work.wait(lock, [&] { return m_stop || !m_queue.empty() || !m_freed[me].empty(); });
+      if (!m_freed[me].empty()) {
+        std::vector<std::unique_ptr<Task>> freed = std::move(m_freed[me]);
+        m_freed[me].clear();
+        lock.unlock();
+        freed.clear();
+        lock.lock();
+        continue;
+      }
+      if (m_stop) return;
+      Task* task = m_queue.front();
+      m_queue.pop_front();
+      lock.unlock();
+      try {
+        task->build(task->entities);
+      } catch (...) {
+        task->error = std::current_exception();
+      }
+      task->build = nullptr;
+      lock.lock();
+      task->worker = me;
+      task->done = true;
+      m_built.notify_all();
+    }
+  }
+
+  mutable std::mutex m_mutex;
+  std::condition_variable m_work;                           // a task queued, a task freed, or stop
+  std::condition_variable m_built;                          // a task built
+  std::deque<std::unique_ptr<Task>> m_tasks;                // submitted, not handed back, in order
+  std::deque<Task*> m_queue;                                // not yet taken by a worker
+  std::vector<std::vector<std::unique_ptr<Task>>> m_freed;  // to free, by worker
+  std::vector<std::thread> m_threads;
+  bool m_stop = false;
+};
+
+// Threads that build entities while the reader's thread reads and writes.
+std::size_t build_threads() {
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+}
+
 // The rows of a per-relation catalog query (constraints, indexes) as COPY
 // sent them, each relation's found by its oid (the first column, by which
 // the query orders them). A relation's rows are parsed when its tail is
@@ -282,7 +405,7 @@ class DatabaseReader {
   std::string quote_identifier(std::string_view ident) const;
   void read_triggers();
   // The sequences of one schema, in name order, from m_sequence_rows.
-  void emit_sequences(Oid schema_oid);
+  void emit_sequences(Oid schema_oid, Entities& out);
   std::string sequences_sql() const;
   void read_routines();
   void stream_columns_and_emit();
@@ -354,10 +477,13 @@ class DatabaseReader {
   }
 
   // Emission.
-  void emit_schema(const SchemaRow& s);
-  void emit_relation_header(RelationRow& r);
-  void emit_relation_tail(RelationRow& r);
-  void emit_partition(RelationRow& r);
+  // Each builds its entities into `out`, on any thread: what it reads was
+  // read before the columns, and what it writes belongs to its relation.
+  void emit_schema(const SchemaRow& s, Entities& out) const;
+  void emit_relation_header(const RelationRow& r, Entities& out) const;
+  void emit_columns(RelationRow& rel, RowStore& rows, Entities& out) const;
+  void emit_relation_tail(RelationRow& r, Entities& out);
+  void emit_partition(RelationRow& r, Entities& out);
 
   Connection& m_conn;
   const DatabaseOptions& m_options;
@@ -388,10 +514,9 @@ class DatabaseReader {
   std::unordered_map<Oid, std::string> m_opclass_names;
   OpclassDefaults m_opclass_defaults;
   int m_server_version = 0;
-  std::set<std::string, std::less<>> m_keywords;               // that quote_ident quotes
-  bool m_quote_all = false;                                    // quote_all_identifiers
-  std::map<std::pair<Oid, std::string>, char> m_index_origin;  // (table, index) -> contype
-  std::string m_schema_filter;                                 // SQL: the oids of the schemas read
+  std::set<std::string, std::less<>> m_keywords;  // that quote_ident quotes
+  bool m_quote_all = false;                       // quote_all_identifiers
+  std::string m_schema_filter;                    // SQL: the oids of the schemas read
 
   // Sorted by schema name, relation name; a deque, so that the rows are never
   // moved while the list grows.
@@ -759,7 +884,7 @@ void DatabaseReader::read_constraints(RelationRow& rel) {
     // A foreign key's conindid is the referenced table's key: not its own.
     if (type != 'f' && !r.is_null(17)) {
       b.set("index", r.str(17));
-      m_index_origin[{rel.oid, r.str(17)}] = type;
+      rel.index_origin[r.str(17)] = type;
     }
     RelationRow::PendingConstraint c{std::move(b), std::move(columns), {}, {}, false};
     if (!r.is_null(15)) {
@@ -1037,7 +1162,7 @@ schema::Entity DatabaseReader::build_index(const RelationRow& rel,
   ix.builder.set("columns", std::move(keys));
   if (!include.empty()) ix.builder.set("include", std::move(include));
   std::string origin = "create_index";
-  if (auto it = m_index_origin.find({rel.oid, ix.name}); it != m_index_origin.end()) {
+  if (auto it = rel.index_origin.find(ix.name); it != rel.index_origin.end()) {
     origin = it->second == 'p'   ? "primary_key"
              : it->second == 'u' ? "unique_constraint"
                                  : "exclusion_constraint";
@@ -1113,7 +1238,7 @@ std::string DatabaseReader::sequences_sql() const {
          m_schema_filter + ") ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"";
 }
 
-void DatabaseReader::emit_sequences(Oid schema_oid) {
+void DatabaseReader::emit_sequences(Oid schema_oid, Entities& out) {
   for_each_row(m_sequence_rows, schema_oid, [&](const CopyRow& r) {
     const std::string& nsp = schema_name(r.oid(0));
     if (!m_request.filter.matches({m_database, nsp, r.str(1)})) return;
@@ -1132,7 +1257,7 @@ void DatabaseReader::emit_sequences(Oid schema_oid) {
       b.set("owned_by", fqn_of(r.oid(11), r.str(12), r.str(13)).child(r.view(14)).str());
       b.set("identity", r.character(15) == 'i');
     }
-    m_sink.on_entity(b.build());
+    out.push_back(b.build());
   });
 }
 
@@ -1184,17 +1309,17 @@ void DatabaseReader::read_routines() {
       });
 }
 
-void DatabaseReader::emit_schema(const SchemaRow& s) {
+void DatabaseReader::emit_schema(const SchemaRow& s, Entities& out) const {
   EntityBuilder b(m_options.source, EntityKind::schema,
                   Fqn({m_options.source, m_database, s.name}));
   b.set("owner", s.owner);
   b.set_optional("comment", s.comment);
   if (!s.enums.empty()) b.set("enums", s.enums);
   if (!s.domains.empty()) b.set("domains", s.domains);
-  m_sink.on_entity(b.build());
+  out.push_back(b.build());
 }
 
-void DatabaseReader::emit_relation_header(RelationRow& r) {
+void DatabaseReader::emit_relation_header(const RelationRow& r, Entities& out) const {
   EntityKind kind = r.kind == 'v'   ? EntityKind::view
                     : r.kind == 'm' ? EntityKind::materialized_view
                                     : EntityKind::table;
@@ -1244,10 +1369,10 @@ void DatabaseReader::emit_relation_header(RelationRow& r) {
     if (r.last_analyze) b.observe("last_analyze", *r.last_analyze);
     if (r.last_autoanalyze) b.observe("last_autoanalyze", *r.last_autoanalyze);
   }
-  m_sink.on_entity(b.build());
+  out.push_back(b.build());
 }
 
-void DatabaseReader::emit_relation_tail(RelationRow& r) {
+void DatabaseReader::emit_relation_tail(RelationRow& r, Entities& out) {
   read_constraints(r);
   read_indexes(r);
   auto column = [&](int attnum) -> std::string {
@@ -1271,22 +1396,69 @@ void DatabaseReader::emit_relation_tail(RelationRow& r) {
     if (c.lists_columns) definition += c.definition_tail;
     c.builder.set("columns", std::move(names));
     c.builder.set("definition", std::move(definition));
-    m_sink.on_entity(c.builder.build());
+    out.push_back(c.builder.build());
   }
-  for (auto& ix : r.indexes) m_sink.on_entity(build_index(r, ix));
-  for (const auto& t : r.triggers) m_sink.on_entity(t);
+  for (auto& ix : r.indexes) out.push_back(build_index(r, ix));
+  for (auto& t : r.triggers) out.push_back(std::move(t));
   r.constraints = {};
   r.indexes = {};
   r.triggers = {};
+  r.index_origin = {};
   r.column_names = {};
   r.column_types = {};
   r.column_collations = {};
-  for (std::size_t p : r.partitions) emit_partition(m_relations[p]);
+  for (std::size_t p : r.partitions) emit_partition(m_relations[p], out);
 }
 
-void DatabaseReader::emit_partition(RelationRow& r) {
-  emit_relation_header(r);
-  emit_relation_tail(r);
+void DatabaseReader::emit_partition(RelationRow& r, Entities& out) {
+  emit_relation_header(r, out);
+  emit_relation_tail(r, out);
+}
+
+void DatabaseReader::emit_columns(RelationRow& rel, RowStore& rows, Entities& out) const {
+  CopyRow r;
+  std::size_t begin = 0;
+  for (std::size_t end : rows.ends) {
+    r.parse(rows.data.data() + begin, end - begin);
+    begin = end;
+    const std::string_view column = r.view(2);
+    const auto attnum = static_cast<std::size_t>(r.integer(1));
+    if (rel.column_names.size() <= attnum) {
+      rel.column_names.resize(attnum + 1);
+      rel.column_types.resize(attnum + 1);
+      rel.column_collations.resize(attnum + 1);
+    }
+    rel.column_names[attnum] = std::string(column);
+    rel.column_types[attnum] = r.oid(13);
+    rel.column_collations[attnum] = r.oid(14);
+    EntityBuilder b(m_options.source, EntityKind::column, rel.fqn_text, column);
+    b.set("ordinal", r.integer(1));
+    b.set("data_type", r.str(3));
+    b.set("type_kind", type_kind(r.character(10), r.character(11)));
+    const char relkind = r.character(12);
+    if (relkind != 'v') {
+      b.set("nullable", !r.boolean(4));
+      const char identity = r.character(6);
+      const char generated = r.character(7);
+      if (generated == 's') {
+        b.set("generated", "stored");
+        b.set_optional("generation_expression", r.opt(5));
+      } else {
+        b.set_optional("default", r.opt(5));
+      }
+      if (identity == 'a') b.set("identity", "always");
+      if (identity == 'd') b.set("identity", "by_default");
+    } else {
+      // A view column has no NOT NULL of its own.
+      b.set("nullable", true);
+      b.set_optional("default", r.opt(5));
+    }
+    b.set_optional("collation", r.opt(8));
+    b.set_optional("comment", r.opt(9));
+    out.push_back(b.build());
+    if (relkind == 'v' || relkind == 'm')
+      rel.view_columns.emplace_back(static_cast<int>(r.integer(1)), std::string(column));
+  }
 }
 
 void DatabaseReader::stream_columns_and_emit() {
@@ -1323,29 +1495,42 @@ void DatabaseReader::stream_columns_and_emit() {
     }
   }
 
-  std::size_t next = 0;
-  std::optional<std::size_t> open;  // the relation whose columns are streaming
-  auto emit_item = [&](const Item& item, bool with_tail) {
-    switch (item.type) {
-      case Item::Type::schema:
-        emit_schema(m_schemas[item.index]);
-        break;
-      case Item::Type::relation:
-        emit_relation_header(m_relations[item.index]);
-        if (with_tail) emit_relation_tail(m_relations[item.index]);
-        break;
-      case Item::Type::sequences:
-        emit_sequences(m_schemas[item.index].oid);
-        break;
-      case Item::Type::routine:
-        m_sink.on_entity(m_routines[item.index]);
-        break;
+  // This thread reads the columns' COPY and hands each item's entities to
+  // the sink in plan order; the items themselves (a relation once all its
+  // column rows are in) are built on the pool's threads.
+  BuildPool pool(build_threads());
+  auto deliver = [&](const Entities& entities) {
+    for (const auto& e : entities) m_sink.on_entity(e);
+  };
+  auto submit = [&](std::size_t k, RowStore rows) {
+    const Item item = plan[k];
+    pool.submit([this, item, rows = std::move(rows)](Entities& out) mutable {
+      switch (item.type) {
+        case Item::Type::schema:
+          emit_schema(m_schemas[item.index], out);
+          break;
+        case Item::Type::relation: {
+          RelationRow& rel = m_relations[item.index];
+          emit_relation_header(rel, out);
+          emit_columns(rel, rows, out);
+          emit_relation_tail(rel, out);
+          break;
+        }
+        case Item::Type::sequences:
+          emit_sequences(m_schemas[item.index].oid, out);
+          break;
+        case Item::Type::routine:
+          out.push_back(m_routines[item.index]);
+          break;
+      }
+    });
+    // Entities wait in memory for at most this many items.
+    while (pool.deliver_next(pool.pending() > k_items_in_flight, deliver)) {
     }
   };
-  auto close_open = [&] {
-    if (open) emit_relation_tail(m_relations[plan[*open].index]);
-    open.reset();
-  };
+  std::size_t next = 0;             // the first item not yet submitted
+  std::optional<std::size_t> open;  // the relation whose column rows are arriving
+  RowStore rows;
 
   // Generated columns came with PostgreSQL 12.
   const std::string generated =
@@ -1373,61 +1558,32 @@ void DatabaseReader::stream_columns_and_emit() {
       "WHERE a.attnum > 0 AND NOT a.attisdropped "
       // Emission order, passed as positions: sorting integers beats sorting names.
       "ORDER BY o.pos, a.attnum";
-  copy(sql, [&](const CopyRow& r) {
+  m_conn.copy_lines(sql, [&](char* line, std::size_t n) {
+    tick();
     if (!m_children_read) read_children();
-    auto p = plan_of_relation.find(r.oid(0));
+    Oid oid = 0;
+    std::from_chars(line, line + n, oid);
+    auto p = plan_of_relation.find(oid);
     if (p == plan_of_relation.end()) return;
     const std::size_t k = p->second;
     if (!open || *open != k) {
-      close_open();
-      while (next < k) emit_item(plan[next++], true);
-      if (next == k) {
-        emit_item(plan[next++], false);
-        open = k;
-      }
+      if (open) submit(*open, std::move(rows));
+      rows = {};
+      while (next < k) submit(next++, {});
+      open = k;
+      next = k + 1;
     }
-    RelationRow& rel = m_relations[plan[k].index];
-    const std::string_view column = r.view(2);
-    const auto attnum = static_cast<std::size_t>(r.integer(1));
-    if (rel.column_names.size() <= attnum) {
-      rel.column_names.resize(attnum + 1);
-      rel.column_types.resize(attnum + 1);
-      rel.column_collations.resize(attnum + 1);
-    }
-    rel.column_names[attnum] = std::string(column);
-    rel.column_types[attnum] = r.oid(13);
-    rel.column_collations[attnum] = r.oid(14);
-    EntityBuilder b(m_options.source, EntityKind::column, rel.fqn_text, column);
-    b.set("ordinal", r.integer(1));
-    b.set("data_type", r.str(3));
-    b.set("type_kind", type_kind(r.character(10), r.character(11)));
-    const char relkind = r.character(12);
-    if (relkind != 'v') {
-      b.set("nullable", !r.boolean(4));
-      const char identity = r.character(6);
-      const char generated = r.character(7);
-      if (generated == 's') {
-        b.set("generated", "stored");
-        b.set_optional("generation_expression", r.opt(5));
-      } else {
-        b.set_optional("default", r.opt(5));
-      }
-      if (identity == 'a') b.set("identity", "always");
-      if (identity == 'd') b.set("identity", "by_default");
-    } else {
-      // A view column has no NOT NULL of its own.
-      b.set("nullable", true);
-      b.set_optional("default", r.opt(5));
-    }
-    b.set_optional("collation", r.opt(8));
-    b.set_optional("comment", r.opt(9));
-    m_sink.on_entity(b.build());
-    if (relkind == 'v' || relkind == 'm')
-      m_view_columns[{rel.oid, static_cast<int>(r.integer(1))}] = std::string(column);
+    rows.data.append(line, n);
+    rows.ends.push_back(rows.data.size());
   });
   if (!m_children_read) read_children();
-  close_open();
-  while (next < plan.size()) emit_item(plan[next++], true);
+  if (open) submit(*open, std::move(rows));
+  while (next < plan.size()) submit(next++, {});
+  while (pool.deliver_next(true, deliver)) {
+  }
+  for (const auto& rel : m_relations) {
+    for (const auto& [attnum, name] : rel.view_columns) m_view_columns[{rel.oid, attnum}] = name;
+  }
 }
 
 void DatabaseReader::emit_lineage() {

@@ -63,7 +63,10 @@ bool OpclassDefaults::is_binary_coercible(Oid source, Oid target) const {
 }
 
 std::optional<Oid> OpclassDefaults::default_for(Oid type, Oid method) const {
-  if (auto memo = m_memo.find({type, method}); memo != m_memo.end()) return memo->second;
+  {
+    std::lock_guard lock(m_memo_mutex);
+    if (auto memo = m_memo.find({type, method}); memo != m_memo.end()) return memo->second;
+  }
   const Oid base = base_type(type);
   auto type_it = m_types.find(base);
   const char category = type_it == m_types.end() ? 0 : type_it->second.category;
@@ -92,6 +95,7 @@ std::optional<Oid> OpclassDefaults::default_for(Oid type, Oid method) const {
   }
   if (!(exact == 1 || compatible_preferred == 1 || (compatible_preferred == 0 && compatible == 1)))
     result.reset();
+  std::lock_guard lock(m_memo_mutex);
   m_memo[{type, method}] = result;
   return result;
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,6 +56,8 @@ class OpclassDefaults {
   std::unordered_map<Oid, Oid> m_methods;                                // class -> method
   std::unordered_map<Oid, std::vector<std::pair<Oid, Oid>>> m_defaults;  // method -> (class, input)
   std::set<std::pair<Oid, Oid>> m_casts;
+  // default_for's answers; it is asked from several threads at once.
+  mutable std::mutex m_memo_mutex;
   mutable std::map<std::pair<Oid, Oid>, std::optional<Oid>> m_memo;
 };
 
