@@ -211,13 +211,34 @@ std::string in_list(const std::vector<Oid>& oids) {
   return out + "}'::oid[]";
 }
 
-// A query a helper reads, its rows kept as COPY sent them, back to back in
-// one buffer (row i ends at ends[i]): the thread that reads them is not the
-// one that frees them, and one allocation is cheap to hand over.
-struct HelperQuery {
-  std::string sql;
+// Rows as COPY sent them, back to back in one buffer (row i ends at
+// ends[i]): one allocation, cheap to hand from the thread that reads them to
+// the one that parses them.
+struct Rows {
   std::string data;
   std::vector<std::size_t> ends;
+
+  void append(const char* line, std::size_t n) {
+    data.append(line, n);
+    ends.push_back(data.size());
+  }
+  std::size_t size() const { return ends.size(); }
+  // Parses rows [first, last) in place (so each once) and passes them to fn.
+  template <class Fn>
+  void parse(std::size_t first, std::size_t last, Fn&& fn) {
+    CopyRow row;
+    for (std::size_t i = first; i < last; ++i) {
+      const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+      row.parse(data.data() + begin, ends[i] - begin);
+      fn(static_cast<const CopyRow&>(row));
+    }
+  }
+};
+
+// A query a helper reads, and its rows.
+struct HelperQuery {
+  std::string sql;
+  Rows rows;
   std::exception_ptr error;
   std::promise<void> read;
   std::shared_future<void> done = read.get_future().share();
@@ -355,8 +376,7 @@ std::size_t build_threads() {
 // emitted, so that no more than one relation's children are held as
 // entities at a time.
 struct RowStore {
-  std::string data;
-  std::vector<std::size_t> ends;                                             // of each row
+  Rows rows;
   std::unordered_map<Oid, std::pair<std::size_t, std::size_t>> of_relation;  // [first, last)
 };
 
@@ -392,13 +412,7 @@ class DatabaseReader {
   template <class Fn>
   void for_each_row(RowStore& store, Oid relation, Fn&& fn) {
     auto it = store.of_relation.find(relation);
-    if (it == store.of_relation.end()) return;
-    CopyRow row;
-    for (std::size_t i = it->second.first; i < it->second.second; ++i) {
-      const std::size_t begin = i == 0 ? 0 : store.ends[i - 1];
-      row.parse(store.data.data() + begin, store.ends[i] - begin);
-      fn(row);
-    }
+    if (it != store.of_relation.end()) store.rows.parse(it->second.first, it->second.second, fn);
   }
   void read_collations();
   schema::Entity build_index(const RelationRow& rel, RelationRow::PendingIndex& ix) const;
@@ -415,22 +429,9 @@ class DatabaseReader {
   void tick() {
     if (++m_rows % k_cancel_every == 0 && m_cancel.cancelled()) throw_interrupted(m_options.source);
   }
-  // Runs a COPY on this transaction's connection, or feeds the lines a
-  // helper connection (same snapshot) prefetched for that very query.
+  // Runs a COPY on this transaction's connection (the helper's queries are
+  // taken by fetch).
   void copy(const std::string& sql, const std::function<void(const CopyRow&)>& fn) {
-    if (HelperQuery* q = prefetched(sql)) {
-      CopyRow row;
-      std::size_t begin = 0;
-      for (std::size_t end : q->ends) {
-        tick();
-        row.parse(q->data.data() + begin, end - begin);
-        fn(row);
-        begin = end;
-      }
-      q->data = {};
-      q->ends = {};
-      return;
-    }
     m_conn.copy(sql, [&](const CopyRow& row) {
       tick();
       fn(row);
@@ -480,7 +481,7 @@ class DatabaseReader {
   // read before the columns, and what it writes belongs to its relation.
   void emit_schema(const SchemaRow& s, Entities& out) const;
   void emit_relation_header(const RelationRow& r, Entities& out) const;
-  void emit_columns(RelationRow& rel, RowStore& rows, Entities& out) const;
+  void emit_columns(RelationRow& rel, Rows& rows, Entities& out) const;
   void emit_relation_tail(RelationRow& r, Entities& out);
   void emit_partition(RelationRow& r, Entities& out);
 
@@ -586,10 +587,8 @@ void DatabaseReader::start_helper(const std::vector<std::string>& queries) {
     for (auto& q : h.queries) {
       if (!error) {
         try {
-          h.connection->copy_lines(q->sql, [&](char* line, std::size_t n) {
-            q->data.append(line, n);
-            q->ends.push_back(q->data.size());
-          });
+          h.connection->copy_lines(q->sql,
+                                   [&](char* line, std::size_t n) { q->rows.append(line, n); });
         } catch (...) {
           error = std::current_exception();
         }
@@ -852,23 +851,23 @@ std::string DatabaseReader::constraints_sql() const {
 }
 
 void DatabaseReader::fetch(const std::string& sql, RowStore& store) {
+  Rows& rows = store.rows;
   if (HelperQuery* q = prefetched(sql)) {
-    store.data = std::move(q->data);
-    store.ends = std::move(q->ends);
+    rows = std::move(q->rows);
   } else {
     m_conn.copy_lines(sql, [&](char* line, std::size_t n) {
       tick();
-      store.data.append(line, n);
-      store.ends.push_back(store.data.size());
+      rows.append(line, n);
     });
   }
+  // Rows come ordered by their first column: each oid's are contiguous.
   std::size_t begin = 0;
-  for (std::size_t i = 0; i < store.ends.size(); ++i) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
     Oid oid = 0;
-    std::from_chars(store.data.data() + begin, store.data.data() + store.ends[i], oid);
+    std::from_chars(rows.data.data() + begin, rows.data.data() + rows.ends[i], oid);
     auto [it, added] = store.of_relation.try_emplace(oid, i, i + 1);
     if (!added) it->second.second = i + 1;
-    begin = store.ends[i];
+    begin = rows.ends[i];
   }
 }
 
@@ -1430,12 +1429,8 @@ void DatabaseReader::emit_partition(RelationRow& r, Entities& out) {
   emit_relation_tail(r, out);
 }
 
-void DatabaseReader::emit_columns(RelationRow& rel, RowStore& rows, Entities& out) const {
-  CopyRow r;
-  std::size_t begin = 0;
-  for (std::size_t end : rows.ends) {
-    r.parse(rows.data.data() + begin, end - begin);
-    begin = end;
+void DatabaseReader::emit_columns(RelationRow& rel, Rows& rows, Entities& out) const {
+  rows.parse(0, rows.size(), [&](const CopyRow& r) {
     const std::string_view column = r.view(2);
     const auto attnum = static_cast<std::size_t>(r.integer(1));
     if (rel.column_names.size() <= attnum) {
@@ -1473,7 +1468,7 @@ void DatabaseReader::emit_columns(RelationRow& rel, RowStore& rows, Entities& ou
     out.push_back(b.build());
     if (relkind == 'v' || relkind == 'm')
       rel.view_columns.emplace_back(static_cast<int>(r.integer(1)), std::string(column));
-  }
+  });
 }
 
 void DatabaseReader::stream_columns_and_emit() {
@@ -1517,7 +1512,7 @@ void DatabaseReader::stream_columns_and_emit() {
   auto deliver = [&](const Entities& entities) {
     for (const auto& e : entities) m_sink.on_entity(e);
   };
-  auto submit = [&](std::size_t k, RowStore rows) {
+  auto submit = [&](std::size_t k, Rows rows) {
     const Item item = plan[k];
     pool.submit([this, item, rows = std::move(rows)](Entities& out) mutable {
       switch (item.type) {
@@ -1547,7 +1542,7 @@ void DatabaseReader::stream_columns_and_emit() {
   };
   std::size_t next = 0;             // the first item not yet submitted
   std::optional<std::size_t> open;  // the relation whose column rows are arriving
-  RowStore rows;
+  Rows rows;
 
   // Generated columns came with PostgreSQL 12.
   const std::string generated =
@@ -1590,8 +1585,7 @@ void DatabaseReader::stream_columns_and_emit() {
       open = k;
       next = k + 1;
     }
-    rows.data.append(line, n);
-    rows.ends.push_back(rows.data.size());
+    rows.append(line, n);
   });
   if (!m_children_read) read_children();
   if (open) submit(*open, std::move(rows));

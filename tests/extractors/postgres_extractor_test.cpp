@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -480,6 +481,31 @@ TEST_F(PostgresExtractorTest, ARoleLimitedToOneSessionStillExtractsEverything) {
   expect_same_extraction(*helpers, *alone);
 }
 
+// A new empty database `db` on the test server (dropped first if it is there).
+void recreate_database(const std::string& db) {
+  PgServer::instance().exec("postgres", "DROP DATABASE IF EXISTS " + db);
+  PgServer::instance().exec("postgres", "CREATE DATABASE " + db);
+}
+
+// Extracts `db` and expects every entity of `kind` to carry the definition
+// the server gives for it (`sql_for` its FQN's components); returns how many
+// were compared.
+std::size_t expect_server_definitions(
+    const std::string& db, EntityKind kind,
+    const std::function<std::string(const std::vector<std::string>&)>& sql_for) {
+  auto s = spec();
+  s.settings.set("dbname", setting(db));
+  auto x = extract(s);
+  std::size_t compared = 0;
+  for (const auto* e : x->sink.of_kind(kind)) {
+    const auto path = schema::Fqn::parse(e->fqn).components();
+    EXPECT_EQ(attr(*e, "definition").as_string(), PgServer::instance().value(db, sql_for(path)))
+        << e->fqn;
+    ++compared;
+  }
+  return compared;
+}
+
 // Plain indexes get their definition written by the extractor (the server's
 // pg_get_indexdef is its costliest call), the others from the server: every
 // one must read exactly as pg_get_indexdef has it, whatever the names,
@@ -487,8 +513,7 @@ TEST_F(PostgresExtractorTest, ARoleLimitedToOneSessionStillExtractsEverything) {
 TEST_F(PostgresExtractorTest, IndexDefinitionsReadExactlyAsPgGetIndexdef) {
   PgServer& server = PgServer::instance();
   const std::string db = "indexdef_test";
-  server.exec("postgres", "DROP DATABASE IF EXISTS " + db);
-  server.exec("postgres", "CREATE DATABASE " + db);
+  recreate_database(db);
   server.exec(db, R"sql(
 CREATE SCHEMA ix; CREATE SCHEMA "Ix Odd"; GRANT USAGE ON SCHEMA ix, "Ix Odd" TO PUBLIC;
 CREATE TABLE ix.t (id int PRIMARY KEY, "select" int, "user" text, name text, "between" int,
@@ -554,20 +579,12 @@ CREATE INDEX schema_collation ON ix.t (name COLLATE ix.c_copy);
 )sql");
   if (std::stoi(server.value(db, "SHOW server_version_num")) >= 150000)
     server.exec(db, "CREATE UNIQUE INDEX distinct_nulls ON ix.t (x1) NULLS NOT DISTINCT");
-  auto s = spec();
-  s.settings.set("dbname", setting(db));
-  auto x = extract(s);
-  std::size_t compared = 0;
-  for (const auto* e : x->sink.of_kind(EntityKind::index)) {
-    const auto path = schema::Fqn::parse(e->fqn).components();
-    const std::string expected =
-        server.value(db,
-                     "SELECT pg_catalog.pg_get_indexdef(c.oid) FROM pg_catalog.pg_class c JOIN "
-                     "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $q$" +
-                         path[2] + "$q$ AND c.relname = $q$" + path.back() + "$q$");
-    EXPECT_EQ(attr(*e, "definition").as_string(), expected) << e->fqn;
-    ++compared;
-  }
+  const std::size_t compared =
+      expect_server_definitions(db, EntityKind::index, [](const std::vector<std::string>& path) {
+        return "SELECT pg_catalog.pg_get_indexdef(c.oid) FROM pg_catalog.pg_class c JOIN "
+               "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $q$" +
+               path[2] + "$q$ AND c.relname = $q$" + path.back() + "$q$";
+      });
   EXPECT_GE(compared, 45u);
   server.exec("postgres", "DROP DATABASE " + db);
 }
@@ -579,8 +596,7 @@ CREATE INDEX schema_collation ON ix.t (name COLLATE ix.c_copy);
 TEST_F(PostgresExtractorTest, ConstraintDefinitionsReadExactlyAsPgGetConstraintdef) {
   PgServer& server = PgServer::instance();
   const std::string db = "condef_test";
-  server.exec("postgres", "DROP DATABASE IF EXISTS " + db);
-  server.exec("postgres", "CREATE DATABASE " + db);
+  recreate_database(db);
   server.exec(db, R"sql(
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 CREATE SCHEMA cd; CREATE SCHEMA "Cd Odd"; GRANT USAGE ON SCHEMA cd, "Cd Odd" TO PUBLIC;
@@ -612,22 +628,14 @@ ALTER TABLE cd.child ADD CONSTRAINT late_fk FOREIGN KEY (id) REFERENCES cd.paren
         "ALTER TABLE cd.child ADD CONSTRAINT some_null FOREIGN KEY (parent_id, u) "
         "REFERENCES cd.parent (id, \"user\") ON DELETE SET NULL (u)");
   }
-  auto s = spec();
-  s.settings.set("dbname", setting(db));
-  auto x = extract(s);
-  std::size_t compared = 0;
-  for (const auto* e : x->sink.of_kind(EntityKind::constraint)) {
-    const auto path = schema::Fqn::parse(e->fqn).components();
-    const std::string expected = server.value(
-        db,
-        "SELECT pg_catalog.pg_get_constraintdef(co.oid) FROM pg_catalog.pg_constraint co "
-        "JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON "
-        "n.oid = c.relnamespace WHERE n.nspname = $q$" +
-            path[2] + "$q$ AND c.relname = $q$" + path[3] + "$q$ AND co.conname = $q$" +
-            path.back() + "$q$");
-    EXPECT_EQ(attr(*e, "definition").as_string(), expected) << e->fqn;
-    ++compared;
-  }
+  const std::size_t compared = expect_server_definitions(
+      db, EntityKind::constraint, [](const std::vector<std::string>& path) {
+        return "SELECT pg_catalog.pg_get_constraintdef(co.oid) FROM pg_catalog.pg_constraint co "
+               "JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n "
+               "ON n.oid = c.relnamespace WHERE n.nspname = $q$" +
+               path[2] + "$q$ AND c.relname = $q$" + path[3] + "$q$ AND co.conname = $q$" +
+               path.back() + "$q$";
+      });
   EXPECT_GE(compared, 17u);
   server.exec("postgres", "DROP DATABASE " + db);
 }
@@ -639,8 +647,7 @@ ALTER TABLE cd.child ADD CONSTRAINT late_fk FOREIGN KEY (id) REFERENCES cd.paren
 TEST_F(PostgresExtractorTest, ChangeSignatureFollowsEveryCatalogChangeButNotDataOrStatistics) {
   PgServer& server = PgServer::instance();
   const std::string db = "signature_test";
-  server.exec("postgres", "DROP DATABASE IF EXISTS " + db);
-  server.exec("postgres", "CREATE DATABASE " + db);
+  recreate_database(db);
   server.exec(db,
               "CREATE SCHEMA s; GRANT USAGE ON SCHEMA s TO PUBLIC; CREATE TABLE s.t (id int "
               "PRIMARY KEY, v text); CREATE VIEW s.v AS SELECT id FROM s.t; "
