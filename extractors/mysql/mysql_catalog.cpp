@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -15,6 +18,7 @@
 
 #include "core/error.hpp"
 #include "extractors/mysql/mysql_lineage.hpp"
+#include "schema/build_pool.hpp"
 #include "schema/entity.hpp"
 #include "schema/fqn.hpp"
 #include "schema/value.hpp"
@@ -22,6 +26,8 @@
 namespace connctl::extractors::mysql {
 namespace {
 
+using schema::BuildPool;
+using schema::Entities;
 using schema::EntityBuilder;
 using schema::EntityKind;
 using schema::Fqn;
@@ -45,10 +51,14 @@ std::string iso(std::string_view datetime) {
 
 using Key = std::pair<std::string, std::string>;  // (database, table)
 
+// A column as COLUMNS sent it (the default already as MariaDB writes it);
+// its entity is built with its table's.
 struct ColumnRow {
   std::string name;
   std::int64_t ordinal = 0;
-  schema::Entity entity;
+  std::string type, extra;
+  bool nullable = false;
+  std::optional<std::string> default_value, generation_expression, charset, collation, comment;
 };
 
 struct ConstraintRow {
@@ -102,7 +112,6 @@ struct RelationRow {
   std::vector<ColumnRow> columns;
   std::map<std::string, ConstraintRow> constraints;
   std::map<std::string, IndexRow> indexes;
-  std::map<std::string, schema::Entity> triggers;
   std::vector<PartitionRow> partitions;
   bool is_view() const { return type == "VIEW"; }
 };
@@ -113,26 +122,26 @@ struct DatabaseRow {
   bool complete = true;
 };
 
-// The body of an information_schema query: a column list and the
-// database-restricting condition on `column`.
-std::string in_databases(const std::string& column, const std::vector<std::string>& databases) {
+// `column` IN (the names as literals).
+std::string in_list(const std::string& column, const std::vector<std::string>& names) {
   std::string out = column + " IN (";
-  for (std::size_t i = 0; i < databases.size(); ++i) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
     if (i) out += ',';
-    out += literal(databases[i]);
+    out += literal(names[i]);
   }
   return out + ")";
 }
 
-// A slice of one database's tables, TABLE_NAME in [from, to) as the server
-// compares names (unbounded where unset). Every per-table query of a slice
-// runs on one session back to back: the first (TABLES) opens the slice's
-// tables and the rest find them in the server's table cache, which a whole
-// large database would overflow (each query then reopening every table).
+// A slice of one database's tables: a run of its table names in byte order
+// (the order of the output), or the whole database where unset. Every
+// per-table query of a slice runs on one session back to back: the first
+// (TABLES) opens the slice's tables and the rest find them in the server's
+// table cache, which a whole large database would overflow (each query then
+// reopening every table).
 struct Shard {
   std::string database;
-  std::optional<std::string> from, to;
-  std::vector<RelationRow> relations;
+  std::optional<std::vector<std::string>> names;
+  std::vector<RelationRow> relations;        // in byte order of names once read
   std::map<std::string, std::size_t> index;  // by name
 
   RelationRow* relation(const std::string& db, const std::string& name) {
@@ -140,13 +149,17 @@ struct Shard {
     auto it = index.find(name);
     return it == index.end() ? nullptr : &relations[it->second];
   }
+  // A table of the slice: the server compares names without case, so a
+  // slice's query may also return a name that differs in case only.
+  bool holds(const std::string& name) const {
+    return !names || std::binary_search(names->begin(), names->end(), name);
+  }
   // The condition restricting a query to the slice: a literal database (so
-  // that the server reads one database directory) and the name range (tested
+  // that the server reads one database directory) and the names (tested
   // before a table is opened).
   std::string where(const std::string& schema_column, const std::string& table_column) const {
     std::string out = schema_column + " = " + literal(database);
-    if (from) out += " AND " + table_column + " >= " + literal(*from);
-    if (to) out += " AND " + table_column + " < " + literal(*to);
+    if (names) out += " AND " + in_list(table_column, *names);
     return out;
   }
 };
@@ -154,6 +167,130 @@ struct Shard {
 struct TriggerRow {
   std::string database, table, name;
   schema::Entity entity;
+};
+
+// Runs jobs on `sessions` sessions, each on its own thread (the first on the
+// reader's connection, the others on helpers it opens), each session taking
+// the next job until none is left; the first failure stops the others. The
+// emitting thread waits for a job with wait(), and hands what a job read back
+// with release(): it is freed by the thread that read it, which would
+// otherwise contend with the emitter for its malloc arena.
+class Readers {
+ public:
+  using Job = std::function<void(Connection&)>;
+
+  Readers(Connection& main, const std::function<std::unique_ptr<Connection>()>& open_helper,
+          std::vector<Job> jobs, std::size_t sessions, std::function<void()> check_cancel)
+      : m_main(main),
+        m_open_helper(open_helper),
+        m_jobs(std::move(jobs)),
+        m_check_cancel(std::move(check_cancel)),
+        m_done(m_jobs.size(), false),
+        m_ran_by(m_jobs.size(), 0) {
+    sessions = std::clamp<std::size_t>(sessions, 1, std::max<std::size_t>(m_jobs.size(), 1));
+    if (!m_open_helper) sessions = 1;
+    m_release.resize(sessions);
+    for (std::size_t i = 0; i < sessions; ++i) m_threads.emplace_back([this, i] { run(i); });
+  }
+  ~Readers() { finish(); }
+  Readers(const Readers&) = delete;
+  Readers& operator=(const Readers&) = delete;
+
+  // Waits for a job to be done; rethrows a session's failure.
+  void wait(std::size_t job) {
+    std::unique_lock lock(m_mutex);
+    while (!m_done[job] && !m_error) {
+      m_changed.wait_for(lock, std::chrono::milliseconds(100));
+      lock.unlock();
+      m_check_cancel();
+      lock.lock();
+    }
+    if (m_error) std::rethrow_exception(m_error);
+  }
+  // Runs `free` on the thread that ran `job` (done).
+  void release(std::size_t job, std::function<void()> free) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_release[m_ran_by[job]].push_back(std::move(free));
+    }
+    m_changed.notify_all();
+  }
+  // Stops taking jobs, frees what was released and joins the sessions; the
+  // connection is the caller's again.
+  void finish() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_changed.notify_all();
+    for (auto& t : m_threads) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  void run(std::size_t me) {
+    try {
+      std::unique_ptr<Connection> own;
+      Connection* c = &m_main;
+      if (me > 0) {
+        own = m_open_helper();
+        c = own.get();
+      }
+      for (;;) {
+        std::size_t job = 0;
+        {
+          std::lock_guard lock(m_mutex);
+          if (m_stop || m_error || m_next >= m_jobs.size()) break;
+          job = m_next++;
+        }
+        m_jobs[job](*c);
+        {
+          std::lock_guard lock(m_mutex);
+          m_done[job] = true;
+          m_ran_by[job] = me;
+        }
+        m_changed.notify_all();
+        free_released(me, false);
+      }
+    } catch (...) {
+      {
+        std::lock_guard lock(m_mutex);
+        if (!m_error) m_error = std::current_exception();
+      }
+      m_changed.notify_all();
+    }
+    free_released(me, true);
+  }
+  // Frees what was released to this session; with `until_stop`, waits for
+  // more until finish().
+  void free_released(std::size_t me, bool until_stop) {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+      if (until_stop) m_changed.wait(lock, [&] { return m_stop || !m_release[me].empty(); });
+      std::vector<std::function<void()>> list = std::move(m_release[me]);
+      m_release[me].clear();
+      lock.unlock();
+      for (auto& free : list) free();
+      list.clear();
+      lock.lock();
+      if (!until_stop || (m_stop && m_release[me].empty())) return;
+    }
+  }
+
+  Connection& m_main;
+  const std::function<std::unique_ptr<Connection>()>& m_open_helper;
+  std::vector<Job> m_jobs;
+  std::function<void()> m_check_cancel;
+  std::mutex m_mutex;
+  std::condition_variable m_changed;  // a job done, a failure, a release, or stop
+  std::vector<bool> m_done;
+  std::vector<std::size_t> m_ran_by;
+  std::vector<std::vector<std::function<void()>>> m_release;  // by session
+  std::size_t m_next = 0;
+  std::exception_ptr m_error;
+  bool m_stop = false;
+  std::vector<std::thread> m_threads;
 };
 
 class CatalogReader {
@@ -184,14 +321,8 @@ class CatalogReader {
   void check_cancel() const {
     if (m_cancel.cancelled()) interrupted();
   }
-  std::string where(const std::string& column) const { return in_databases(column, m_names); }
-  RelationRow* relation(const std::string& db, const std::string& name) {
-    auto it = m_index.find({db, name});
-    return it == m_index.end() ? nullptr : &m_relations[it->second];
-  }
+  std::string where(const std::string& column) const { return in_list(column, m_names); }
   Fqn fqn_of(const std::string& db, const std::string& name) const {
-    auto it = m_index.find({db, name});
-    if (it != m_index.end()) return m_relations[it->second].fqn;
     return Fqn({m_source, db, name});
   }
   void note_stamp(const std::optional<std::string>& stamp) {
@@ -208,13 +339,11 @@ class CatalogReader {
   void read_columns(Connection& c, Shard& shard);
   void read_constraints(Connection& c, Shard& shard);
   void read_indexes(Connection& c, Shard& shard);
-  void run_jobs(std::vector<std::function<void(Connection&)>>& jobs, std::size_t sessions);
-  void merge(std::vector<Shard>& shards);
   void read_triggers(Connection& c);
   void read_routines(Connection& c);
   void read_events(Connection& c);
-  void emit();
-  void emit_relation(RelationRow& r);
+  void emit(std::vector<Shard>& shards, Readers& readers);
+  void emit_relation(const RelationRow& r, Entities& out) const;
   void emit_lineage();
 
   Connection& m_conn;
@@ -229,12 +358,19 @@ class CatalogReader {
   const CatalogOptions& m_options;
 
   std::vector<DatabaseRow> m_databases;
-  std::vector<RelationRow> m_relations;  // sorted by (database, name) once read
-  std::map<Key, std::size_t> m_index;
   std::map<std::string, std::vector<schema::Entity>> m_routines;  // by database
   std::vector<schema::Warning> m_warnings;
-  std::vector<TriggerRow> m_trigger_rows;  // attached to their tables once all are read
-  std::map<Key, std::vector<std::string>> m_view_columns;  // by ordinal, for lineage pairs
+  std::vector<TriggerRow> m_trigger_rows;
+  std::map<Key, std::vector<const TriggerRow*>> m_triggers_of;  // by table, in name order
+
+  // What lineage needs of a view, kept as its slice is emitted.
+  struct ViewRow {
+    std::string database, name;
+    Fqn fqn;
+    std::optional<std::string> definition;
+    std::vector<std::string> columns;  // by ordinal
+  };
+  std::vector<ViewRow> m_views;
 };
 
 void CatalogReader::read_databases(Connection& c) {
@@ -267,7 +403,7 @@ void CatalogReader::read_relations(Connection& c, Shard& shard) {
           RelationRow x;
           x.database = r.str(0);
           x.name = r.str(1);
-          if (x.database != shard.database) return;
+          if (x.database != shard.database || !shard.holds(x.name)) return;
           if (!m_request.filter.matches({x.database, x.name})) return;
           x.type = r.str(2);
           if (x.type == "TEMPORARY") return;
@@ -287,6 +423,7 @@ void CatalogReader::read_relations(Connection& c, Shard& shard) {
           if (x.update_time) note_stamp(iso(*x.update_time));
           rows.push_back(std::move(x));
         });
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   for (std::size_t i = 0; i < rows.size(); ++i) shard.index.emplace(rows[i].name, i);
 }
 
@@ -325,8 +462,8 @@ void CatalogReader::read_partitions(Connection& c, Shard& shard) {
         "SUBPARTITION_METHOD, PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION, "
         "PARTITION_DESCRIPTION, PARTITION_COMMENT, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
         "CREATE_TIME, UPDATE_TIME FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT "
-        "NULL AND " +
-            shard.where("TABLE_SCHEMA", "TABLE_NAME") + " AND " + in_databases("TABLE_NAME", names),
+        "NULL AND TABLE_SCHEMA = " +
+            literal(shard.database) + " AND " + in_list("TABLE_NAME", names),
         [&](const Row& r) {
           RelationRow* t = shard.relation(r.str(0), r.str(1));
           if (!t) return;
@@ -404,33 +541,17 @@ void CatalogReader::read_columns(Connection& c, Shard& shard) {
         [&](const Row& r) {
           RelationRow* t = shard.relation(r.str(0), r.str(1));
           if (!t || t->type == "SEQUENCE") return;
-          ColumnRow c;
+          ColumnRow& c = t->columns.emplace_back();
           c.name = r.str(2);
           c.ordinal = r.integer(3);
-          EntityBuilder b(m_source, EntityKind::column, t->fqn.child(c.name));
-          b.set("ordinal", c.ordinal);
-          b.set("data_type", r.str(7));
-          b.set("nullable", r.view(5) == "YES");
-          const std::string extra = lower(r.str(10));
-          const bool generated = extra.find("generated") != std::string::npos &&
-                                 extra.find("default_generated") == std::string::npos;
-          if (generated) {
-            b.set("generated", extra.find("stored") != std::string::npos ? "stored" : "virtual");
-            b.set_optional("generation_expression", r.text(12));
-          } else {
-            b.set_optional("default", normalised_default(r, mariadb));
-          }
-          if (extra.find("auto_increment") != std::string::npos) b.set("auto_increment", true);
-          if (auto at = extra.find("on update "); at != std::string::npos) {
-            std::string rest = r.str(10).substr(at + 10);
-            b.set("on_update", rest.substr(0, rest.find(' ')));
-          }
-          if (extra.find("invisible") != std::string::npos) b.set("invisible", true);
-          b.set_optional("charset", r.text(8));
-          b.set_optional("collation", r.text(9));
-          b.set_optional("comment", r.text(11));
-          c.entity = b.build();
-          t->columns.push_back(std::move(c));
+          c.type = r.str(7);
+          c.nullable = r.view(5) == "YES";
+          c.extra = r.str(10);
+          c.default_value = normalised_default(r, mariadb);
+          c.generation_expression = r.text(12);
+          c.charset = r.text(8);
+          c.collation = r.text(9);
+          c.comment = r.text(11);
         });
   for (auto& r : shard.relations) {
     std::sort(r.columns.begin(), r.columns.end(),
@@ -709,7 +830,9 @@ std::string partition_bound(const std::string& method, const std::optional<std::
   return *desc;
 }
 
-void CatalogReader::emit_relation(RelationRow& r) {
+// The entities of a table, view or sequence: itself, then its columns,
+// constraints, indexes, triggers and partitions.
+void CatalogReader::emit_relation(const RelationRow& r, Entities& out) const {
   const bool view = r.is_view();
   EntityKind kind = view                   ? EntityKind::view
                     : r.type == "SEQUENCE" ? EntityKind::sequence
@@ -751,28 +874,55 @@ void CatalogReader::emit_relation(RelationRow& r) {
     if (r.update_time) b.observe("update_time", iso(*r.update_time));
     if (r.auto_increment) b.observe("auto_increment", *r.auto_increment);
   }
-  m_sink.on_entity(b.build());
+  out.push_back(b.build());
 
-  for (const auto& c : r.columns) m_sink.on_entity(c.entity);
-  for (auto& [name, c] : r.constraints) {
+  const std::string fqn = r.fqn.str();
+  for (const auto& c : r.columns) {
+    EntityBuilder cb(m_source, EntityKind::column, fqn, c.name);
+    cb.set("ordinal", c.ordinal);
+    cb.set("data_type", c.type);
+    cb.set("nullable", c.nullable);
+    const std::string extra = lower(c.extra);
+    const bool generated = extra.find("generated") != std::string::npos &&
+                           extra.find("default_generated") == std::string::npos;
+    if (generated) {
+      cb.set("generated", extra.find("stored") != std::string::npos ? "stored" : "virtual");
+      cb.set_optional("generation_expression", c.generation_expression);
+    } else {
+      cb.set_optional("default", c.default_value);
+    }
+    if (extra.find("auto_increment") != std::string::npos) cb.set("auto_increment", true);
+    if (auto at = extra.find("on update "); at != std::string::npos) {
+      std::string rest = c.extra.substr(at + 10);
+      cb.set("on_update", rest.substr(0, rest.find(' ')));
+    }
+    if (extra.find("invisible") != std::string::npos) cb.set("invisible", true);
+    cb.set_optional("charset", c.charset);
+    cb.set_optional("collation", c.collation);
+    cb.set_optional("comment", c.comment);
+    out.push_back(cb.build());
+  }
+  for (const auto& [name, c] : r.constraints) {
     static const std::map<std::string, const char*> k_types = {{"PRIMARY KEY", "primary_key"},
                                                                {"FOREIGN KEY", "foreign_key"},
                                                                {"UNIQUE", "unique"},
                                                                {"CHECK", "check"}};
     auto type = k_types.find(c.type);
     if (type == k_types.end()) continue;
-    EntityBuilder cb(m_source, EntityKind::constraint, r.fqn.child(name));
+    EntityBuilder cb(m_source, EntityKind::constraint, fqn, name);
     cb.set("constraint_type", type->second);
-    std::sort(c.columns.begin(), c.columns.end());
+    auto sorted = c.columns;
+    std::sort(sorted.begin(), sorted.end());
     schema::Array columns;
-    for (const auto& [pos, column] : c.columns) columns.emplace_back(column);
+    for (const auto& [pos, column] : sorted) columns.emplace_back(column);
     cb.set("columns", std::move(columns));
     if (c.type == "FOREIGN KEY") {
       if (c.referenced)
         cb.set("referenced_table", fqn_of(c.referenced->first, c.referenced->second).str());
-      std::sort(c.referenced_columns.begin(), c.referenced_columns.end());
+      auto referenced = c.referenced_columns;
+      std::sort(referenced.begin(), referenced.end());
       schema::Array ref;
-      for (const auto& [pos, column] : c.referenced_columns) ref.emplace_back(column);
+      for (const auto& [pos, column] : referenced) ref.emplace_back(column);
       cb.set("referenced_columns", std::move(ref));
       cb.set_optional("on_update", c.on_update);
       cb.set_optional("on_delete", c.on_delete);
@@ -783,23 +933,28 @@ void CatalogReader::emit_relation(RelationRow& r) {
       cb.set_optional("level", c.level);
     }
     if (c.enforced && !*c.enforced) cb.set("enforced", false);
-    m_sink.on_entity(cb.build());
+    out.push_back(cb.build());
   }
-  for (auto& [name, ix] : r.indexes) {
-    EntityBuilder ib(m_source, EntityKind::index, r.fqn.child(name));
+  for (const auto& [name, ix] : r.indexes) {
+    EntityBuilder ib(m_source, EntityKind::index, fqn, name);
     ib.set("method", ix.method);
     ib.set("unique", ix.unique);
     ib.set("primary", name == "PRIMARY");
-    std::sort(ix.columns.begin(), ix.columns.end(),
-              [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    std::vector<const std::tuple<std::int64_t, schema::Object>*> keys;
+    for (const auto& key : ix.columns) keys.push_back(&key);
+    std::stable_sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) {
+      return std::get<0>(*a) < std::get<0>(*b);
+    });
     schema::Array columns;
-    for (auto& [pos, key] : ix.columns) columns.emplace_back(std::move(key));
+    for (const auto* key : keys) columns.emplace_back(std::get<1>(*key));
     ib.set("columns", std::move(columns));
     ib.set_optional("comment", ix.comment);
     if (ix.ignored) ib.set("ignored", true);
-    m_sink.on_entity(ib.build());
+    out.push_back(ib.build());
   }
-  for (const auto& [name, t] : r.triggers) m_sink.on_entity(t);
+  if (auto it = m_triggers_of.find({r.database, r.name}); it != m_triggers_of.end()) {
+    for (const TriggerRow* t : it->second) out.push_back(t->entity);
+  }
   for (const auto& p : r.partitions) {
     const Fqn pf = r.fqn.child(p.name);
     EntityBuilder pb(m_source, EntityKind::table, pf);
@@ -817,7 +972,7 @@ void CatalogReader::emit_relation(RelationRow& r) {
       if (p.index_length) pb.observe("index_length", *p.index_length);
       if (p.update_time) pb.observe("update_time", iso(*p.update_time));
     }
-    m_sink.on_entity(pb.build());
+    out.push_back(pb.build());
     for (const auto& s : p.subpartitions) {
       EntityBuilder sb(m_source, EntityKind::table, pf.child(s.name));
       sb.set("table_type", "base");
@@ -831,47 +986,97 @@ void CatalogReader::emit_relation(RelationRow& r) {
         if (s.data_length) sb.observe("data_length", *s.data_length);
         if (s.index_length) sb.observe("index_length", *s.index_length);
       }
-      m_sink.on_entity(sb.build());
+      out.push_back(sb.build());
     }
   }
-  // Release what was emitted: large catalogs keep only what is still to come.
-  r.columns = {};
-  r.constraints = {};
-  r.indexes = {};
-  r.triggers = {};
 }
 
-void CatalogReader::emit() {
-  std::size_t next = 0;
+// Hands the entities to the sink in order (each database, its tables and
+// views by name, its routines), each slice's as soon as it and the slices
+// before it are read; the entities are built on the pool's threads. Job 0
+// reads the triggers, job 1 the routines, job 2 + i slice i.
+void CatalogReader::emit(std::vector<Shard>& shards, Readers& readers) {
+  // Entities wait in memory for at most this many items.
+  constexpr std::size_t k_items_in_flight = 256;
+  BuildPool pool(schema::build_threads());
+  std::size_t submitted = 0, delivered = 0;
+  // Warnings go out just before the item they are about (by its number).
+  std::deque<std::pair<std::size_t, schema::Warning>> warnings;
+  // Slices whose items are all submitted: released once delivered.
+  std::deque<std::pair<std::size_t, std::size_t>> held;  // (slice, items submitted)
+  auto deliver = [&](const Entities& entities) {
+    for (; !warnings.empty() && warnings.front().first == delivered; warnings.pop_front())
+      m_sink.on_warning(warnings.front().second);
+    for (const auto& e : entities) m_sink.on_entity(e);
+    ++delivered;
+    for (; !held.empty() && held.front().second <= delivered; held.pop_front()) {
+      Shard& shard = shards[held.front().first];
+      readers.release(2 + held.front().first, [&shard] {
+        shard.relations = {};
+        shard.index = {};
+      });
+    }
+  };
+  auto submit = [&](BuildPool::Build build) {
+    pool.submit(std::move(build));
+    ++submitted;
+    while (pool.deliver_next(pool.pending() > k_items_in_flight, deliver)) {
+    }
+  };
+
+  readers.wait(0);
+  for (const auto& t : m_trigger_rows) m_triggers_of[{t.database, t.table}].push_back(&t);
+  for (auto& [key, list] : m_triggers_of) {
+    std::sort(list.begin(), list.end(),
+              [](const auto* a, const auto* b) { return a->name < b->name; });
+  }
+  readers.wait(1);
+  const std::string engine = m_conn.is_mariadb() ? "mariadb" : "mysql";
+  const std::string version = m_conn.server_version();
+  std::size_t next = 0;  // the first slice not yet emitted
   for (auto& d : m_databases) {
-    EntityBuilder b(m_source, EntityKind::database, Fqn({m_source, d.name}));
-    b.set("engine", m_conn.is_mariadb() ? "mariadb" : "mysql");
-    b.set_optional("charset", d.charset);
-    b.set_optional("collation", d.collation);
-    b.set_optional("comment", d.comment);
-    b.set("server_version", m_conn.server_version());
-    m_sink.on_entity(b.build());
-    while (next < m_relations.size() && m_relations[next].database < d.name) ++next;
-    for (; next < m_relations.size() && m_relations[next].database == d.name; ++next) {
-      check_cancel();
-      RelationRow& r = m_relations[next];
-      if (r.is_view() && !r.definition) {
-        d.complete = false;
-        m_sink.on_warning(schema::Warning{
-            r.fqn.str(),
-            fmt::format("definition of view '{}' not readable: the user needs SHOW VIEW (GRANT "
-                        "SHOW VIEW ON {}.* TO <user>)",
-                        r.name, quote_identifier(d.name)),
-            true});
+    submit([this, &d, &engine, &version](Entities& out) {
+      EntityBuilder b(m_source, EntityKind::database, Fqn({m_source, d.name}));
+      b.set("engine", engine);
+      b.set_optional("charset", d.charset);
+      b.set_optional("collation", d.collation);
+      b.set_optional("comment", d.comment);
+      b.set("server_version", version);
+      out.push_back(b.build());
+    });
+    for (; next < shards.size() && shards[next].database == d.name; ++next) {
+      while (pool.deliver_next(false, deliver)) {
       }
-      emit_relation(r);
+      readers.wait(2 + next);
+      check_cancel();
+      for (const RelationRow& r : shards[next].relations) {
+        if (r.is_view()) {
+          if (!r.definition) {
+            d.complete = false;
+            warnings.emplace_back(
+                submitted,
+                schema::Warning{r.fqn.str(),
+                                fmt::format("definition of view '{}' not readable: the user "
+                                            "needs SHOW VIEW (GRANT SHOW VIEW ON {}.* TO <user>)",
+                                            r.name, quote_identifier(d.name)),
+                                true});
+          }
+          ViewRow& v = m_views.emplace_back(ViewRow{r.database, r.name, r.fqn, r.definition, {}});
+          for (const auto& c : r.columns) v.columns.push_back(c.name);
+        }
+        submit([this, &r](Entities& out) { emit_relation(r, out); });
+      }
+      held.emplace_back(next, submitted);
     }
     auto& routines = m_routines[d.name];
     std::sort(routines.begin(), routines.end(), [](const auto& a, const auto& b) {
       return std::tie(a.fqn, a.id) < std::tie(b.fqn, b.id);
     });
-    for (const auto& e : routines) m_sink.on_entity(e);
+    for (const auto& e : routines) submit([&e](Entities& out) { out.push_back(e); });
   }
+  while (pool.deliver_next(true, deliver)) {
+  }
+  for (; !warnings.empty(); warnings.pop_front()) m_sink.on_warning(warnings.front().second);
   for (const auto& w : m_warnings) m_sink.on_warning(w);
 }
 
@@ -890,8 +1095,7 @@ void CatalogReader::emit_lineage() {
           });
   }
   std::vector<schema::LineageEdge> edges;
-  for (const auto& v : m_relations) {
-    if (!v.is_view()) continue;
+  for (const auto& v : m_views) {
     std::map<Key, std::vector<std::pair<std::string, std::string>>> sources;
     if (auto it = usage.find({v.database, v.name}); it != usage.end()) {
       for (const auto& k : it->second) sources[k];
@@ -900,8 +1104,7 @@ void CatalogReader::emit_lineage() {
       try {
         ViewReferences refs = parse_view_definition(*v.definition);
         for (const auto& t : refs.tables) sources[{t.database, t.table}];
-        // View columns by position (kept from COLUMNS before they were emitted).
-        const auto& names = m_view_columns[{v.database, v.name}];
+        const auto& names = v.columns;
         for (std::size_t i = 0; i < refs.columns.size() && i < names.size(); ++i) {
           for (const auto& src : refs.columns[i]) {
             auto s = sources.find({src.table.database, src.table.table});
@@ -937,13 +1140,13 @@ std::vector<Shard> CatalogReader::plan_shards(Connection& c, std::size_t session
   if (!m_conn.is_mariadb()) {
     // MySQL 8's information_schema reads its data dictionary (no table is
     // opened): one slice per database.
-    for (const auto& d : m_databases) shards.push_back(Shard{d.name, {}, {}, {}, {}});
+    for (const auto& d : m_databases) shards.push_back(Shard{d.name, {}, {}, {}});
     return shards;
   }
   // A slice holds what the sessions can keep open together in the table
   // cache (and at least 100 tables: each query also lists the database
   // directory). The names come from the database directories (no table
-  // opened), in the server's order, so that the ranges follow its comparison.
+  // opened); those the filter leaves out are not read at all.
   std::size_t size = m_options.tables_per_slice;
   if (size == 0) {
     const std::int64_t cache =
@@ -954,16 +1157,20 @@ std::vector<Shard> CatalogReader::plan_shards(Connection& c, std::size_t session
   std::map<std::string, std::vector<std::string>> names;
   query(c,
         "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE " +
-            where("TABLE_SCHEMA") + " ORDER BY TABLE_SCHEMA, TABLE_NAME",
-        [&](const Row& r) { names[r.str(0)].push_back(r.str(1)); });
+            where("TABLE_SCHEMA"),
+        [&](const Row& r) {
+          std::string db = r.str(0), name = r.str(1);
+          if (m_request.filter.matches({db, name})) names[db].push_back(std::move(name));
+        });
   for (const auto& d : m_databases) {
-    const auto& list = names[d.name];
-    const std::size_t count = std::max<std::size_t>(1, (list.size() + size - 1) / size);
+    auto& list = names[d.name];
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+    const std::size_t count = (list.size() + size - 1) / size;
     for (std::size_t i = 0; i < count; ++i) {
-      Shard shard{d.name, {}, {}, {}, {}};
-      if (i > 0) shard.from = list[i * list.size() / count];
-      if (i + 1 < count) shard.to = list[(i + 1) * list.size() / count];
-      shards.push_back(std::move(shard));
+      auto from = list.begin() + static_cast<std::ptrdiff_t>(i * list.size() / count);
+      auto to = list.begin() + static_cast<std::ptrdiff_t>((i + 1) * list.size() / count);
+      shards.push_back(Shard{d.name, std::vector<std::string>(from, to), {}, {}});
     }
   }
   return shards;
@@ -979,79 +1186,16 @@ void CatalogReader::read_shard(Connection& c, Shard& shard) {
   read_partitions(c, shard);
 }
 
-// Runs the jobs on `sessions` sessions (this one and helpers), each taking
-// the next job until none is left; the first failure stops the others.
-void CatalogReader::run_jobs(std::vector<std::function<void(Connection&)>>& jobs,
-                             std::size_t sessions) {
-  std::atomic<std::size_t> next = 0;
-  std::atomic<bool> failed = false;
-  auto work = [&](Connection& c) {
-    for (std::size_t j = next++; j < jobs.size() && !failed; j = next++) jobs[j](c);
-  };
-  const std::size_t helpers = m_options.open_helper ? std::min(jobs.size(), sessions) - 1 : 0;
-  std::vector<std::exception_ptr> errors(helpers + 1);
-  {
-    std::vector<std::jthread> threads;
-    for (std::size_t h = 0; h < helpers; ++h) {
-      threads.emplace_back([&, h] {
-        try {
-          std::unique_ptr<Connection> c = m_options.open_helper();
-          work(*c);
-        } catch (...) {
-          errors[h + 1] = std::current_exception();
-          failed = true;
-        }
-      });
-    }
-    try {
-      work(m_conn);
-    } catch (...) {
-      errors[0] = std::current_exception();
-      failed = true;
-    }
-  }  // joins the helpers
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-}
-
-void CatalogReader::merge(std::vector<Shard>& shards) {
-  std::size_t total = 0;
-  for (const auto& s : shards) total += s.relations.size();
-  m_relations.reserve(total);
-  for (auto& s : shards) {
-    for (auto& r : s.relations) m_relations.push_back(std::move(r));
-    s.relations = {};
-  }
-  std::sort(m_relations.begin(), m_relations.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.database, a.name) < std::tie(b.database, b.name);
-  });
-  // Slices do not overlap; a table seen twice (renamed while being read)
-  // is kept once.
-  m_relations.erase(std::unique(m_relations.begin(), m_relations.end(),
-                                [](const auto& a, const auto& b) {
-                                  return a.database == b.database && a.name == b.name;
-                                }),
-                    m_relations.end());
-  for (std::size_t i = 0; i < m_relations.size(); ++i)
-    m_index[{m_relations[i].database, m_relations[i].name}] = i;
-  for (auto& t : m_trigger_rows) {
-    if (RelationRow* r = relation(t.database, t.table))
-      r->triggers.emplace(t.name, std::move(t.entity));
-  }
-  m_trigger_rows.clear();
-}
-
 ExtractResult CatalogReader::run() {
   read_databases(m_conn);
   const std::size_t sessions =
       m_options.open_helper ? static_cast<std::size_t>(std::max(1, m_options.parallelism)) : 1;
   std::vector<Shard> shards = plan_shards(m_conn, sessions);
   // The database-wide queries first (small), then the slices, on up to
-  // `parallelism` sessions: the server's work spreads over its cores and the
-  // rows of one slice are turned into entities while others are read.
-  // A job writes only its own slice (or its own member).
-  std::vector<std::function<void(Connection&)>> jobs = {
+  // `parallelism` sessions: the server's work spreads over its cores while
+  // the slices already read are turned into entities and written. A job
+  // writes only its own slice (or its own member).
+  std::vector<Readers::Job> jobs = {
       [this](Connection& c) { read_triggers(c); },
       [this](Connection& c) {
         read_routines(c);
@@ -1060,15 +1204,12 @@ ExtractResult CatalogReader::run() {
   };
   for (auto& shard : shards)
     jobs.push_back([this, &shard](Connection& c) { read_shard(c, shard); });
-  run_jobs(jobs, sessions);
-  merge(shards);
-  for (const auto& r : m_relations) {
-    if (!r.is_view()) continue;
-    auto& names = m_view_columns[{r.database, r.name}];
-    for (const auto& c : r.columns) names.push_back(c.name);
-  }
+  {
+    Readers readers(m_conn, m_options.open_helper, std::move(jobs), sessions,
+                    [this] { check_cancel(); });
+    emit(shards, readers);
+  }  // the sessions are done with the connection
   check_cancel();
-  emit();
   if (m_request.lineage) emit_lineage();
 
   ExtractResult result;

@@ -51,7 +51,8 @@ class MysqlCliTest(CliTestCase):
         self.assertEqual(count(f"SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA {USER_DBS}"),
                          kinds["view"])
         self.assertEqual(count("SELECT COUNT(*) FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
-                               "USING (TABLE_SCHEMA, TABLE_NAME) WHERE t.TABLE_TYPE <> 'SEQUENCE' AND "
+                               "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND BINARY t.TABLE_NAME = BINARY c.TABLE_NAME "
+                               "WHERE t.TABLE_TYPE <> 'SEQUENCE' AND "
                                f"c.TABLE_SCHEMA {USER_DBS}"), kinds["column"])
         self.assertEqual(count("SELECT COUNT(DISTINCT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME) FROM "
                                f"information_schema.STATISTICS WHERE TABLE_SCHEMA {USER_DBS}"), kinds["index"])

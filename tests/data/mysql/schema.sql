@@ -92,7 +92,8 @@ CREATE TABLE counters (
 ) ENGINE=MyISAM ROW_FORMAT=FIXED;
 
 -- Hostile identifiers: dots, quotes, spaces, backticks, unicode, 64
--- characters, reserved words.
+-- characters, reserved words, and a name that differs from another in case
+-- only (the server compares names without case; the output does not).
 CREATE TABLE `order.items "legacy" archive` (
   `unit.price` DECIMAL(10,2) NOT NULL,
   `first name` VARCHAR(40) NULL,
@@ -113,6 +114,10 @@ CREATE TABLE `café_größe_日本` (
 
 CREATE TABLE `a_table_name_that_is_exactly_sixty_four_characters_long_xxxxxxxx` (
   `a_column_name_that_is_exactly_sixty_four_characters_long_yyyyyyy` INT NOT NULL
+) ENGINE=InnoDB;
+
+CREATE TABLE `Counters` (
+  `Hits` BIGINT NULL
 ) ENGINE=InnoDB;
 
 CREATE TABLE `select` (
