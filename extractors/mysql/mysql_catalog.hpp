@@ -16,6 +16,10 @@
 
 namespace connctl::extractors::mysql {
 
+// `column` IN (the names as literals), cut into ORed lists of at most 500
+// names; FALSE for none.
+std::string in_list(const std::string& column, const std::vector<std::string>& names);
+
 // information_schema, mysql, performance_schema, sys.
 bool is_system_database(std::string_view name);
 
