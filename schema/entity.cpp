@@ -116,7 +116,7 @@ void write_canonical_body(const Entity& entity, rapidjson::StringBuffer& buffer)
       {"fqn", entity.fqn}, {"kind", to_string(entity.kind)}, {"name", entity.name}, {"parent", ""}};
   std::size_t fixed_count = entity.parent ? 4 : 3;
   if (entity.parent) fixed[3].second = *entity.parent;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  detail::JsonWriter w(buffer);
   w.StartObject();
   std::size_t f = 0;
   auto emit_fixed = [&] {

@@ -51,7 +51,7 @@ class FileStream {
   int m_errno = 0;
 };
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using detail::JsonWriter;
 
 template <class Writer>
 void key(Writer& w, std::string_view k) {
@@ -319,7 +319,7 @@ void DocumentWriter::finish(const DocumentFooter& footer) {
 
 std::string entity_to_json(const Entity& entity) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
   emit_entity_fields(w, entity);
   w.EndObject();

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
+#include <cstdio>
+#include <random>
+
+#include "schema/json_emit.hpp"
 #include "schema/value.hpp"
 #include "support/test_support.hpp"
 
@@ -83,6 +88,53 @@ TEST(DocumentWriter, WritesNothingUntilTheFirstRecord) {
   { DocumentWriter w(f, OutputFormat::json, {"shop", "sqlite", "2026-11-22T00:00:00.000Z"}); }
   std::fclose(f);
   EXPECT_EQ("", connctl::testing::read_file(path));
+}
+
+// Strings that need no escaping are copied between quotes; every string must
+// come out as RapidJSON's own String() writes it (after the U+FFFD repair).
+TEST(JsonWriterTest, PlainStringsAreWrittenAsRapidJsonWritesThem) {
+  auto fast = [](std::string_view s) {
+    rapidjson::StringBuffer buffer;
+    detail::JsonWriter w(buffer);
+    w.StartArray();
+    detail::emit_string(w, s);
+    detail::emit_string(w, s);
+    w.EndArray();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  };
+  auto slow = [](std::string_view s) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    std::string scratch;
+    const std::string_view v = detail::valid_utf8(s, scratch);
+    w.StartArray();
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    w.EndArray();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  };
+  // Each special byte at every position of one and two eight-byte words.
+  const std::string specials = std::string("\"\\\x01\x1f\x7f\x80\xff\t\n", 10) + '\0';
+  for (std::size_t length = 0; length <= 17; ++length) {
+    const std::string base(length, 'a');
+    EXPECT_EQ(fast(base), slow(base));
+    EXPECT_EQ(detail::plain_json_text(base), true);
+    for (std::size_t at = 0; at < length; ++at) {
+      for (char c : specials) {
+        std::string s = base;
+        s[at] = c;
+        EXPECT_EQ(fast(s), slow(s)) << length << " " << at << " " << int(c);
+        EXPECT_EQ(detail::plain_json_text(s), c == '\x7f') << length << " " << at << " " << int(c);
+      }
+    }
+  }
+  std::mt19937 random(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(random() % 40, ' ');
+    for (char& c : s) c = static_cast<char>(random() % 4 ? 0x20 + random() % 0x60 : random() % 256);
+    ASSERT_EQ(fast(s), slow(s)) << s;
+  }
+  EXPECT_EQ(fast("ünïcødé 名前"), "[\"ünïcødé 名前\",\"ünïcødé 名前\"]");
 }
 
 }  // namespace
