@@ -988,6 +988,10 @@ void CatalogReader::emit_relation(const RelationRow& r, Entities& out) const {
 void CatalogReader::emit(std::vector<Shard>& shards, Readers& readers) {
   // Entities wait in memory for at most this many items.
   constexpr std::size_t k_items_in_flight = 256;
+  // What the items refer to outlives the pool, whose destructor waits for
+  // the items being built when an exception leaves this function.
+  const std::string engine = m_conn.is_mariadb() ? "mariadb" : "mysql";
+  const std::string version = m_conn.server_version();
   BuildPool pool(schema::build_threads());
   std::size_t submitted = 0, delivered = 0;
   // Warnings go out just before the item they are about (by its number).
@@ -1021,8 +1025,6 @@ void CatalogReader::emit(std::vector<Shard>& shards, Readers& readers) {
               [](const auto* a, const auto* b) { return a->name < b->name; });
   }
   readers.wait(1);
-  const std::string engine = m_conn.is_mariadb() ? "mariadb" : "mysql";
-  const std::string version = m_conn.server_version();
   std::size_t next = 0;  // the first slice not yet emitted
   for (auto& d : m_databases) {
     submit([this, &d, &engine, &version](Entities& out) {
