@@ -131,13 +131,17 @@ struct DatabaseRow {
 struct Shard {
   std::string database;
   std::optional<std::vector<std::string>> names;
-  std::vector<RelationRow> relations;        // in byte order of names once read
-  std::map<std::string, std::size_t> index;  // by name
+  std::vector<RelationRow> relations;                     // in byte order of names once read
+  std::map<std::string, std::size_t, std::less<>> index;  // by name
+  RelationRow* last = nullptr;                            // the last one found
 
-  RelationRow* relation(const std::string& db, const std::string& name) {
+  // Rows come table by table: the last table found is tried first.
+  RelationRow* relation(std::string_view db, std::string_view name) {
     if (db != database) return nullptr;
+    if (last && last->name == name) return last;
     auto it = index.find(name);
-    return it == index.end() ? nullptr : &relations[it->second];
+    if (it == index.end()) return nullptr;
+    return last = &relations[it->second];
   }
   // A table of the slice: the server compares names without case, so a
   // slice's query may also return a name that differs in case only.
@@ -427,7 +431,7 @@ void CatalogReader::read_views(Connection& c, Shard& shard) {
                     "DEFINER, SECURITY_TYPE, {} FROM information_schema.VIEWS WHERE {}",
                     algorithm ? "ALGORITHM" : "NULL", shard.where("TABLE_SCHEMA", "TABLE_NAME")),
         [&](const Row& r) {
-          RelationRow* v = shard.relation(r.str(0), r.str(1));
+          RelationRow* v = shard.relation(r.view(0), r.view(1));
           if (!v) return;
           v->view_read = true;
           v->definition = r.text(2);
@@ -455,7 +459,7 @@ void CatalogReader::read_partitions(Connection& c, Shard& shard) {
         "NULL AND TABLE_SCHEMA = " +
             literal(shard.database) + " AND " + in_list("TABLE_NAME", names),
         [&](const Row& r) {
-          RelationRow* t = shard.relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t) return;
           const std::string name = r.str(2);
           auto it = std::find_if(t->partitions.begin(), t->partitions.end(),
@@ -529,7 +533,7 @@ void CatalogReader::read_columns(Connection& c, Shard& shard) {
         "COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE " +
             shard.where("TABLE_SCHEMA", "TABLE_NAME"),
         [&](const Row& r) {
-          RelationRow* t = shard.relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t || t->type == "SEQUENCE") return;
           ColumnRow& c = t->columns.emplace_back();
           c.name = r.str(2);
@@ -565,7 +569,7 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
                       "FROM information_schema.TABLE_CONSTRAINTS WHERE {}",
                       enforced ? "ENFORCED" : "NULL", shard.where("TABLE_SCHEMA", "TABLE_NAME")),
           [&](const Row& r) {
-            RelationRow* t = shard.relation(r.str(0), r.str(1));
+            RelationRow* t = shard.relation(r.view(0), r.view(1));
             if (!t) return;
             ConstraintRow c;
             c.name = r.str(2);
@@ -581,7 +585,7 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
         "FROM information_schema.KEY_COLUMN_USAGE WHERE " +
             shard.where("TABLE_SCHEMA", "TABLE_NAME"),
         [&](const Row& r) {
-          RelationRow* t = shard.relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t) return;
           const std::string name = r.str(2);
           auto it = t->constraints.find(name);
@@ -608,7 +612,7 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
           "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
               shard.where("CONSTRAINT_SCHEMA", "TABLE_NAME"),
           [&](const Row& r) {
-            RelationRow* t = shard.relation(r.str(0), r.str(1));
+            RelationRow* t = shard.relation(r.view(0), r.view(1));
             if (!t) return;
             auto it = t->constraints.find(r.str(2));
             if (it == t->constraints.end()) return;
@@ -646,7 +650,7 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
               return true;
             };
             if (!r.is_null(1)) {
-              if (RelationRow* t = shard.relation(db, r.str(1))) attach(*t);
+              if (RelationRow* t = shard.relation(db, r.view(1))) attach(*t);
               return;
             }
             for (auto& t : shard.relations) {
@@ -670,7 +674,7 @@ void CatalogReader::read_indexes(Connection& c, Shard& shard) {
                     "FROM information_schema.STATISTICS WHERE {}",
                     ignored, expression, shard.where("TABLE_SCHEMA", "TABLE_NAME")),
         [&](const Row& r) {
-          RelationRow* t = shard.relation(r.str(0), r.str(1));
+          RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t) return;
           IndexRow& ix = t->indexes[r.str(2)];
           ix.name = r.str(2);
@@ -1008,6 +1012,7 @@ void CatalogReader::emit(std::vector<Shard>& shards, Readers& readers) {
       readers.release(2 + held.front().first, [&shard] {
         shard.relations = {};
         shard.index = {};
+        shard.last = nullptr;
       });
     }
   };
