@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "extractors/mysql/mysql_lineage.hpp"
 #include "schema/build_pool.hpp"
 #include "schema/entity.hpp"
@@ -165,7 +166,8 @@ struct TriggerRow {
 
 // Runs jobs on `sessions` sessions, each on its own thread (the first on the
 // reader's connection, the others on helpers it opens), each session taking
-// the next job until none is left; the first failure stops the others. The
+// the next job until none is left; the first failure stops the others (a
+// helper the server refuses leaves its share to the others). The
 // emitting thread waits for a job with wait(), and hands what a job read back
 // with release(): it is freed by the thread that read it, which would
 // otherwise contend with the emitter for its malloc arena.
@@ -224,13 +226,20 @@ class Readers {
 
  private:
   void run(std::size_t me) {
-    try {
-      std::unique_ptr<Connection> own;
-      Connection* c = &m_main;
-      if (me > 0) {
+    std::unique_ptr<Connection> own;
+    if (me > 0) {
+      try {
         own = m_open_helper();
-        c = own.get();
+      } catch (const std::exception& e) {
+        // A session the server refuses (max_user_connections, say) leaves
+        // its share of the jobs to the others.
+        core::log_debug("mysql: a helper session could not be opened, the others read on: {}",
+                        e.what());
+        return;
       }
+    }
+    Connection* c = own ? own.get() : &m_main;
+    try {
       for (;;) {
         std::size_t job = 0;
         {

@@ -552,6 +552,31 @@ TEST_F(MysqlExtractorTest, SlicedDatabasesGiveTheSameCatalogAsWholeOnes) {
   EXPECT_EQ(full().sink.entities.size(), whole->sink.entities.size());
 }
 
+// A server that refuses the helper sessions (here a user limited to one
+// connection) gets everything read on the one session it allows.
+TEST_F(MysqlExtractorTest, HelperSessionsTheServerRefusesLeaveTheWorkToTheOthers) {
+  MariadbServer& server = MariadbServer::instance();
+  const User limited{"connctl_limited", "Limited-Pw-3e9a"};
+  server.exec("DROP USER IF EXISTS connctl_limited@'%'");
+  server.exec("CREATE USER connctl_limited@'%' IDENTIFIED BY '" + limited.password +
+              "' WITH MAX_USER_CONNECTIONS 1");
+  for (const char* db : {"connctl_shop", "`connctl.other db`", "connctl_empty"})
+    server.exec(std::string("GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON ") + db +
+                ".* TO connctl_limited@'%'");
+  server.exec("GRANT SELECT ON mysql.proc TO connctl_limited@'%'");
+  auto s = spec(limited);
+  s.settings.set("parallelism", setting(std::int64_t{3}));
+  auto x = extract(s);
+  const auto& reference = full();
+  ASSERT_EQ(x->sink.entities.size(), reference.sink.entities.size());
+  for (std::size_t i = 0; i < reference.sink.entities.size(); ++i) {
+    EXPECT_EQ(x->sink.entities[i].fqn, reference.sink.entities[i].fqn);
+    EXPECT_EQ(x->sink.entities[i].fingerprint, reference.sink.entities[i].fingerprint);
+  }
+  EXPECT_EQ(x->sink.lineage, reference.sink.lineage);
+  server.exec("DROP USER connctl_limited@'%'");
+}
+
 // A slice's names go to the server as IN lists; MariaDB turns a list of 1000
 // values or more into a subquery (20 times slower), so longer ones are cut.
 TEST_F(MysqlExtractorTest, LongNameListsAreCutAndSelectExactlyTheirTables) {
