@@ -667,6 +667,13 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
             }
           });
   }
+  // Key columns by position, as the entities list them.
+  for (auto& t : shard.relations) {
+    for (auto& [name, k] : t.constraints) {
+      std::sort(k.columns.begin(), k.columns.end());
+      std::sort(k.referenced_columns.begin(), k.referenced_columns.end());
+    }
+  }
 }
 
 void CatalogReader::read_indexes(Connection& c, Shard& shard) {
@@ -703,6 +710,13 @@ void CatalogReader::read_indexes(Connection& c, Shard& shard) {
             key.emplace_back("prefix_length", *prefix);
           ix.columns.emplace_back(r.integer(4), std::move(key));
         });
+  // Key parts by position, as the entities list them.
+  for (auto& t : shard.relations) {
+    for (auto& [name, ix] : t.indexes) {
+      std::sort(ix.columns.begin(), ix.columns.end(),
+                [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    }
+  }
 }
 
 void CatalogReader::read_triggers(Connection& c) {
@@ -914,18 +928,14 @@ void CatalogReader::emit_relation(const RelationRow& r, Entities& out) const {
     if (type == k_types.end()) continue;
     EntityBuilder cb(m_source, EntityKind::constraint, fqn, name);
     cb.set("constraint_type", type->second);
-    auto sorted = c.columns;
-    std::sort(sorted.begin(), sorted.end());
     schema::Array columns;
-    for (const auto& [pos, column] : sorted) columns.emplace_back(column);
+    for (const auto& [pos, column] : c.columns) columns.emplace_back(column);
     cb.set("columns", std::move(columns));
     if (c.type == "FOREIGN KEY") {
       if (c.referenced)
         cb.set("referenced_table", fqn_of(c.referenced->first, c.referenced->second).str());
-      auto referenced = c.referenced_columns;
-      std::sort(referenced.begin(), referenced.end());
       schema::Array ref;
-      for (const auto& [pos, column] : referenced) ref.emplace_back(column);
+      for (const auto& [pos, column] : c.referenced_columns) ref.emplace_back(column);
       cb.set("referenced_columns", std::move(ref));
       cb.set_optional("on_update", c.on_update);
       cb.set_optional("on_delete", c.on_delete);
@@ -943,13 +953,8 @@ void CatalogReader::emit_relation(const RelationRow& r, Entities& out) const {
     ib.set("method", ix.method);
     ib.set("unique", ix.unique);
     ib.set("primary", name == "PRIMARY");
-    std::vector<const std::tuple<std::int64_t, schema::Object>*> keys;
-    for (const auto& key : ix.columns) keys.push_back(&key);
-    std::stable_sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) {
-      return std::get<0>(*a) < std::get<0>(*b);
-    });
     schema::Array columns;
-    for (const auto* key : keys) columns.emplace_back(std::get<1>(*key));
+    for (const auto& [pos, key] : ix.columns) columns.emplace_back(key);
     ib.set("columns", std::move(columns));
     ib.set_optional("comment", ix.comment);
     if (ix.ignored) ib.set("ignored", true);

@@ -497,14 +497,7 @@ TEST_F(MysqlExtractorTest, SameCatalogGivesTheSameEntitiesInTheSameOrderOnOneOrM
   // The shared extraction used three sessions (the default); this one, one.
   auto one_session = spec();
   one_session.settings.set("parallelism", setting(std::int64_t{1}));
-  auto again = extract(one_session);
-  const auto& x = full();
-  ASSERT_EQ(again->sink.entities.size(), x.sink.entities.size());
-  for (std::size_t i = 0; i < x.sink.entities.size(); ++i) {
-    EXPECT_EQ(again->sink.entities[i].fqn, x.sink.entities[i].fqn);
-    EXPECT_EQ(again->sink.entities[i].fingerprint, x.sink.entities[i].fingerprint);
-  }
-  EXPECT_EQ(again->sink.lineage, x.sink.lineage);
+  expect_same_extraction(*extract(one_session), full());
 }
 
 // MariaDB: each database is read in slices of its tables (runs of table
@@ -539,12 +532,7 @@ TEST_F(MysqlExtractorTest, SlicedDatabasesGiveTheSameCatalogAsWholeOnes) {
   const auto whole = run(1, 100000);
   const auto sliced = run(3, 3);
   ASSERT_GT(whole->sink.entities.size(), 100u);
-  ASSERT_EQ(sliced->sink.entities.size(), whole->sink.entities.size());
-  for (std::size_t i = 0; i < whole->sink.entities.size(); ++i) {
-    EXPECT_EQ(sliced->sink.entities[i].fqn, whole->sink.entities[i].fqn);
-    EXPECT_EQ(sliced->sink.entities[i].fingerprint, whole->sink.entities[i].fingerprint);
-  }
-  EXPECT_EQ(sliced->sink.lineage, whole->sink.lineage);
+  expect_same_extraction(*sliced, *whole);
   EXPECT_EQ(sliced->sink.warnings.size(), whole->sink.warnings.size());
   ASSERT_EQ(sliced->result.completeness.size(), whole->result.completeness.size());
   EXPECT_EQ(sliced->result.watermark, whole->result.watermark);
@@ -566,14 +554,7 @@ TEST_F(MysqlExtractorTest, HelperSessionsTheServerRefusesLeaveTheWorkToTheOthers
   server.exec("GRANT SELECT ON mysql.proc TO connctl_limited@'%'");
   auto s = spec(limited);
   s.settings.set("parallelism", setting(std::int64_t{3}));
-  auto x = extract(s);
-  const auto& reference = full();
-  ASSERT_EQ(x->sink.entities.size(), reference.sink.entities.size());
-  for (std::size_t i = 0; i < reference.sink.entities.size(); ++i) {
-    EXPECT_EQ(x->sink.entities[i].fqn, reference.sink.entities[i].fqn);
-    EXPECT_EQ(x->sink.entities[i].fingerprint, reference.sink.entities[i].fingerprint);
-  }
-  EXPECT_EQ(x->sink.lineage, reference.sink.lineage);
+  expect_same_extraction(*extract(s), full());
   server.exec("DROP USER connctl_limited@'%'");
 }
 

@@ -446,16 +446,6 @@ TEST_F(PostgresExtractorTest, HostileIdentifiersSurvive) {
   for (const auto& e : x->sink.entities) EXPECT_EQ(schema::Fqn::parse(e.fqn).str(), e.fqn);
 }
 
-// The same entities (FQN and fingerprint) in the same order, and the same lineage.
-void expect_same_extraction(const Extraction& a, const Extraction& b) {
-  ASSERT_EQ(a.sink.entities.size(), b.sink.entities.size());
-  for (std::size_t i = 0; i < a.sink.entities.size(); ++i) {
-    EXPECT_EQ(a.sink.entities[i].fqn, b.sink.entities[i].fqn);
-    EXPECT_EQ(a.sink.entities[i].fingerprint, b.sink.entities[i].fingerprint);
-  }
-  EXPECT_EQ(a.sink.lineage, b.sink.lineage);
-}
-
 TEST_F(PostgresExtractorTest, SameDatabaseGivesTheSameEntitiesInTheSameOrder) {
   expect_same_extraction(*extract(spec()), *extract(spec(k_reader, false)));
 }

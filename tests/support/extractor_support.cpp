@@ -1,5 +1,7 @@
 #include "support/extractor_support.hpp"
 
+#include <gtest/gtest.h>
+
 #include "core/cancel.hpp"
 #include "extractors/source.hpp"
 
@@ -40,6 +42,15 @@ schema::Value observation(const schema::Entity& e, std::string_view key) {
     if (k == key) return v;
   }
   return {};
+}
+
+void expect_same_extraction(const Extraction& a, const Extraction& b) {
+  ASSERT_EQ(a.sink.entities.size(), b.sink.entities.size());
+  for (std::size_t i = 0; i < a.sink.entities.size(); ++i) {
+    EXPECT_EQ(a.sink.entities[i].fqn, b.sink.entities[i].fqn);
+    EXPECT_EQ(a.sink.entities[i].fingerprint, b.sink.entities[i].fingerprint);
+  }
+  EXPECT_EQ(a.sink.lineage, b.sink.lineage);
 }
 
 }  // namespace connctl::testing

@@ -35,4 +35,8 @@ std::unique_ptr<Extraction> extract(const extractors::SourceSpec& s,
 schema::Value attr(const schema::Entity& e, std::string_view key);
 schema::Value observation(const schema::Entity& e, std::string_view key);
 
+// Expects the same entities (FQN and fingerprint) in the same order, and the
+// same lineage.
+void expect_same_extraction(const Extraction& a, const Extraction& b);
+
 }  // namespace connctl::testing
