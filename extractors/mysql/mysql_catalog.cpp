@@ -117,6 +117,11 @@ struct RelationRow {
   bool is_view() const { return type == "VIEW"; }
 };
 
+// What has keys, indexes and checks: all but views.
+bool is_table(const RelationRow& r) {
+  return !r.is_view();
+}
+
 struct DatabaseRow {
   std::string name;
   std::optional<std::string> charset, collation, comment;
@@ -156,6 +161,20 @@ struct Shard {
     std::string out = schema_column + " = " + literal(database);
     if (names) out += " AND " + in_list(table_column, *names);
     return out;
+  }
+  // The same, once the relations are read, for those `keep` accepts (the
+  // server opens every table a query's names match, views included; a view
+  // opened is a definition parsed): nothing when it accepts none.
+  template <class Keep>
+  std::optional<std::string> where_read(const std::string& schema_column,
+                                        const std::string& table_column, Keep keep) const {
+    std::vector<std::string> kept;
+    for (const auto& r : relations) {
+      if (keep(r)) kept.push_back(r.name);
+    }
+    if (kept.empty()) return std::nullopt;
+    if (!names) return where(schema_column, table_column);
+    return schema_column + " = " + literal(database) + " AND " + in_list(table_column, kept);
   }
 };
 
@@ -431,14 +450,14 @@ void CatalogReader::read_relations(Connection& c, Shard& shard) {
 }
 
 void CatalogReader::read_views(Connection& c, Shard& shard) {
-  if (std::none_of(shard.relations.begin(), shard.relations.end(),
-                   [](const RelationRow& r) { return r.is_view(); }))
-    return;
+  const auto views = shard.where_read("TABLE_SCHEMA", "TABLE_NAME",
+                                      [](const RelationRow& r) { return r.is_view(); });
+  if (!views) return;
   const bool algorithm = m_conn.is_mariadb();
   query(c,
         fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, "
                     "DEFINER, SECURITY_TYPE, {} FROM information_schema.VIEWS WHERE {}",
-                    algorithm ? "ALGORITHM" : "NULL", shard.where("TABLE_SCHEMA", "TABLE_NAME")),
+                    algorithm ? "ALGORITHM" : "NULL", *views),
         [&](const Row& r) {
           RelationRow* v = shard.relation(r.view(0), r.view(1));
           if (!v) return;
@@ -571,7 +590,11 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
   // and foreign keys, with their columns) and CHECK_CONSTRAINTS (with the
   // table) do not: it is read on MySQL only, for ENFORCED and for its checks
   // (whose rows there name no table).
-  bool any_check = mariadb, any_foreign = false;
+  // Views have no keys or checks: they are left out (a view opened is its
+  // definition parsed).
+  const auto tables = shard.where_read("TABLE_SCHEMA", "TABLE_NAME", is_table);
+  if (!tables) return;
+  bool any_check = mariadb;
   if (!mariadb) {
     query(c,
           fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE, {} "
@@ -592,7 +615,7 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
         "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION, "
         "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
         "FROM information_schema.KEY_COLUMN_USAGE WHERE " +
-            shard.where("TABLE_SCHEMA", "TABLE_NAME"),
+            *tables,
         [&](const Row& r) {
           RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t) return;
@@ -607,7 +630,6 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
             k.type = !r.is_null(6) ? "FOREIGN KEY" : name == "PRIMARY" ? "PRIMARY KEY" : "UNIQUE";
             it = t->constraints.emplace(name, std::move(k)).first;
           }
-          any_foreign = any_foreign || it->second.type == "FOREIGN KEY";
           const std::int64_t pos = r.integer(4);
           it->second.columns.emplace_back(pos, r.str(3));
           if (!r.is_null(6)) {
@@ -615,11 +637,17 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
             it->second.referenced_columns.emplace_back(pos, r.str(7));
           }
         });
-  if (any_foreign) {
+  // The rules of the foreign keys, of the tables that have one.
+  const auto referencing =
+      shard.where_read("CONSTRAINT_SCHEMA", "TABLE_NAME", [](const RelationRow& r) {
+        return std::any_of(r.constraints.begin(), r.constraints.end(),
+                           [](const auto& k) { return k.second.type == "FOREIGN KEY"; });
+      });
+  if (referencing) {
     query(c,
           "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE "
           "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
-              shard.where("CONSTRAINT_SCHEMA", "TABLE_NAME"),
+              *referencing,
           [&](const Row& r) {
             RelationRow* t = shard.relation(r.view(0), r.view(1));
             if (!t) return;
@@ -633,12 +661,13 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
     // MariaDB names the table (and says whether the check is a column's);
     // MySQL 8 does not, but its check names are unique in a database (and a
     // MySQL shard is a whole database).
+    const std::string checks = mariadb
+                                   ? *shard.where_read("CONSTRAINT_SCHEMA", "TABLE_NAME", is_table)
+                                   : "CONSTRAINT_SCHEMA = " + literal(shard.database);
     query(c,
           fmt::format("SELECT CONSTRAINT_SCHEMA, {}, CONSTRAINT_NAME, CHECK_CLAUSE, {} FROM "
                       "information_schema.CHECK_CONSTRAINTS WHERE {}",
-                      mariadb ? "TABLE_NAME" : "NULL", mariadb ? "LEVEL" : "NULL",
-                      mariadb ? shard.where("CONSTRAINT_SCHEMA", "TABLE_NAME")
-                              : "CONSTRAINT_SCHEMA = " + literal(shard.database)),
+                      mariadb ? "TABLE_NAME" : "NULL", mariadb ? "LEVEL" : "NULL", checks),
           [&](const Row& r) {
             const std::string db = r.str(0), name = r.str(2);
             auto attach = [&](RelationRow& t) {
@@ -684,11 +713,13 @@ void CatalogReader::read_indexes(Connection& c, Shard& shard) {
                                       : (m_conn.version_number() >= 80000 ? "IS_VISIBLE" : "NULL");
   const std::string expression =
       !mariadb && m_conn.version_number() >= 80013 ? "EXPRESSION" : "NULL";
+  const auto tables = shard.where_read("TABLE_SCHEMA", "TABLE_NAME", is_table);
+  if (!tables) return;
   query(c,
         fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, "
                     "COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE, INDEX_COMMENT, {}, {} "
                     "FROM information_schema.STATISTICS WHERE {}",
-                    ignored, expression, shard.where("TABLE_SCHEMA", "TABLE_NAME")),
+                    ignored, expression, *tables),
         [&](const Row& r) {
           RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t) return;
