@@ -3,10 +3,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdlib>
 
 #include "catalog/store.hpp"
+#include "cli/stop.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
@@ -15,23 +15,6 @@
 
 namespace connctl::cli {
 namespace {
-
-// Set from the signal handler; the only process-wide state besides the registries.
-core::CancelToken g_cancel;
-
-extern "C" void on_stop_signal(int) {
-  g_cancel.cancel();
-}
-
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  // A second Ctrl-C kills at once, for the impatient.
-  sa.sa_flags = SA_RESETHAND;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 void apply_log_options(const GlobalOptions& options) {
   core::LogSettings settings;
@@ -87,7 +70,7 @@ bool Context::config_explicit() const {
 }
 
 core::CancelToken& Context::cancel() {
-  return g_cancel;
+  return stop_token();
 }
 
 std::string Context::catalog_url() {
@@ -142,7 +125,7 @@ int run(int argc, char** argv) {
   add_schedule_command(app, ctx);
   add_daemon_command(app, ctx);
 
-  install_signal_handlers();
+  install_stop_handlers();
   try {
     app.parse(argc, argv);
     apply_log_options(ctx.options);

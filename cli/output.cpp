@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cli/stop.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "schema/fqn.hpp"
@@ -72,6 +73,7 @@ AtomicOutputFile::AtomicOutputFile(const std::filesystem::path& target) : m_targ
         "check that the directory exists and is writable");
   }
   m_temp = tmpl;
+  remove_on_forced_stop(tmpl);
   // mkstemp creates 0600; give the file the mode a plain create would get.
   mode_t mask = umask(0);
   umask(mask);
@@ -81,6 +83,7 @@ AtomicOutputFile::AtomicOutputFile(const std::filesystem::path& target) : m_targ
     int err = errno;
     close(fd);
     unlink(m_temp.c_str());
+    forget_on_forced_stop(tmpl);
     core::throw_runtime(fmt::format("cannot open the output file: {}", std::strerror(err)));
   }
 }
@@ -88,6 +91,7 @@ AtomicOutputFile::AtomicOutputFile(const std::filesystem::path& target) : m_targ
 AtomicOutputFile::~AtomicOutputFile() {
   if (m_file) std::fclose(m_file);
   if (!m_committed && !m_temp.empty()) unlink(m_temp.c_str());
+  if (!m_temp.empty()) forget_on_forced_stop(m_temp.string());
 }
 
 void AtomicOutputFile::commit() {

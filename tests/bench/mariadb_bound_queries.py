@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the information_schema queries that connctl's MariaDB extractor sends
 for one database (extractors/mysql/mysql_catalog.cpp, MariaDB 10.6+, without
---stats), as SQL files for the server's own client, so that
+--stats; names as quoted strings where connctl sends hex literals), as SQL
+files for the server's own client, so that
 tests/bench/mariadb_bound.sh can time the server's share of an extraction with
 no client work beside it.
 

@@ -3,13 +3,19 @@ Connector/ODBC: extract validates against the published schema and matches
 information_schema's counts; lineage runs through a view on a view; a user
 without SHOW VIEW exits 3 in test-connection (naming the grant) and 4 in
 extract (naming the views); an unreachable server and a wrong password exit 3
-with nothing written and no password on stderr."""
+with nothing written and no password on stderr; a server that stops answering
+in the middle of an extraction does not hold a stop signal up."""
 
 import json
+import os
+import signal
+import subprocess
+import time
 import unittest
 
 from mariadb_server import NOVIEW, OTHER, READER, SHOP, MariadbServer
-from support import RECORD_VALIDATOR, CliTestCase, normalise_extracted_at, run
+from stalling_relay import StallingRelay
+from support import BINARY, RECORD_VALIDATOR, CliTestCase, normalise_extracted_at, run
 
 SERVER = None
 
@@ -127,6 +133,52 @@ class MysqlCliTest(CliTestCase):
         self.assertTrue(all("SHOW VIEW" in w["message"] for w in doc["warnings"]))
         ok = run("test-connection", SERVER.url(), "--format", "json")
         self.assertExit(ok, 0)
+
+    def interrupt_a_stalled_extraction(self, signals):
+        """Extracts through a relay that stops passing the server's bytes on
+        once the COLUMNS query is sent, then sends `signals` (with a pause
+        between them); returns (exit code, seconds from the first signal,
+        stderr)."""
+        out = self.tmp / "out.json"
+        with StallingRelay(SERVER.port, b"information_schema.COLUMNS") as relay:
+            url = SERVER.url().replace(f":{SERVER.port}/", f":{relay.port}/")
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CONNCTL_CONFIG")}
+            proc = subprocess.Popen([BINARY, "extract", url, "--output", str(out)], cwd=self.tmp,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            try:
+                self.assertTrue(relay.stalled.wait(60), "the extraction never asked for the columns")
+                time.sleep(0.5)
+                self.assertIsNone(proc.poll(), "connctl should be waiting for the server")
+                started = time.monotonic()
+                for i, sig in enumerate(signals):
+                    if i:
+                        time.sleep(0.3)
+                    proc.send_signal(sig)
+                _, err = proc.communicate(timeout=60)
+                elapsed = time.monotonic() - started
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        self.assertFalse(out.exists())
+        self.assertEqual([], os.listdir(self.tmp))  # no temporary file left
+        self.assertNotIn(READER[1], err.decode(errors="replace"))
+        return proc.returncode, elapsed, err.decode(errors="replace")
+
+    # A query's cancel cannot reach a server that no longer answers: the
+    # signal still ends the command within the grace period (5 s), exit 130,
+    # no output file; before, it waited for the read timeout (5 minutes).
+    def test_a_stop_signal_ends_an_extraction_the_server_stopped_answering(self):
+        code, elapsed, err = self.interrupt_a_stalled_extraction([signal.SIGINT])
+        self.assertEqual(130, code, err)
+        self.assertLess(elapsed, 15, err)
+        self.assertIn("stopped at once", err)
+
+    def test_a_second_stop_signal_ends_it_at_once(self):
+        code, elapsed, err = self.interrupt_a_stalled_extraction([signal.SIGINT, signal.SIGTERM])
+        self.assertEqual(130, code, err)
+        self.assertLess(elapsed, 3, err)
+        self.assertIn("interrupted again", err)
 
 
 if __name__ == "__main__":
