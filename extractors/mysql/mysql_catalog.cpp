@@ -158,23 +158,26 @@ struct Shard {
   // that the server reads one database directory) and the names (tested
   // before a table is opened).
   std::string where(const std::string& schema_column, const std::string& table_column) const {
+    return where(schema_column, table_column, names ? *names : std::vector<std::string>{});
+  }
+  // The same for some of the slice's names (a whole database stays whole).
+  std::string where(const std::string& schema_column, const std::string& table_column,
+                    const std::vector<std::string>& some) const {
     std::string out = schema_column + " = " + literal(database);
-    if (names) out += " AND " + in_list(table_column, *names);
+    if (names) out += " AND " + in_list(table_column, some);
     return out;
   }
-  // The same, once the relations are read, for those `keep` accepts (the
-  // server opens every table a query's names match, views included; a view
-  // opened is a definition parsed): nothing when it accepts none.
+  // The names of the relations read that `keep` accepts, in order: a later
+  // query names only what it can return, since the server opens every table
+  // a query's names match (views included: a view opened is a definition
+  // parsed).
   template <class Keep>
-  std::optional<std::string> where_read(const std::string& schema_column,
-                                        const std::string& table_column, Keep keep) const {
+  std::vector<std::string> names_read(Keep keep) const {
     std::vector<std::string> kept;
     for (const auto& r : relations) {
       if (keep(r)) kept.push_back(r.name);
     }
-    if (kept.empty()) return std::nullopt;
-    if (!names) return where(schema_column, table_column);
-    return schema_column + " = " + literal(database) + " AND " + in_list(table_column, kept);
+    return kept;
   }
 };
 
@@ -450,14 +453,14 @@ void CatalogReader::read_relations(Connection& c, Shard& shard) {
 }
 
 void CatalogReader::read_views(Connection& c, Shard& shard) {
-  const auto views = shard.where_read("TABLE_SCHEMA", "TABLE_NAME",
-                                      [](const RelationRow& r) { return r.is_view(); });
-  if (!views) return;
+  const auto views = shard.names_read([](const RelationRow& r) { return r.is_view(); });
+  if (views.empty()) return;
   const bool algorithm = m_conn.is_mariadb();
   query(c,
         fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, "
                     "DEFINER, SECURITY_TYPE, {} FROM information_schema.VIEWS WHERE {}",
-                    algorithm ? "ALGORITHM" : "NULL", *views),
+                    algorithm ? "ALGORITHM" : "NULL",
+                    shard.where("TABLE_SCHEMA", "TABLE_NAME", views)),
         [&](const Row& r) {
           RelationRow* v = shard.relation(r.view(0), r.view(1));
           if (!v) return;
@@ -472,12 +475,10 @@ void CatalogReader::read_views(Connection& c, Shard& shard) {
 }
 
 void CatalogReader::read_partitions(Connection& c, Shard& shard) {
-  std::set<std::string> tables;
-  for (const auto& r : shard.relations) {
-    if (r.create_options && contains_word(*r.create_options, "partitioned")) tables.insert(r.name);
-  }
-  if (tables.empty()) return;
-  std::vector<std::string> names(tables.begin(), tables.end());
+  const auto names = shard.names_read([](const RelationRow& r) {
+    return r.create_options && contains_word(*r.create_options, "partitioned");
+  });
+  if (names.empty()) return;
   query(c,
         "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, SUBPARTITION_NAME, "
         "PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION, PARTITION_METHOD, "
@@ -590,10 +591,9 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
   // and foreign keys, with their columns) and CHECK_CONSTRAINTS (with the
   // table) do not: it is read on MySQL only, for ENFORCED and for its checks
   // (whose rows there name no table).
-  // Views have no keys or checks: they are left out (a view opened is its
-  // definition parsed).
-  const auto tables = shard.where_read("TABLE_SCHEMA", "TABLE_NAME", is_table);
-  if (!tables) return;
+  // Views have no keys or checks: they are left out.
+  const auto tables = shard.names_read(is_table);
+  if (tables.empty()) return;
   bool any_check = mariadb;
   if (!mariadb) {
     query(c,
@@ -615,7 +615,7 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
         "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION, "
         "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
         "FROM information_schema.KEY_COLUMN_USAGE WHERE " +
-            *tables,
+            shard.where("TABLE_SCHEMA", "TABLE_NAME", tables),
         [&](const Row& r) {
           RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t) return;
@@ -638,16 +638,15 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
           }
         });
   // The rules of the foreign keys, of the tables that have one.
-  const auto referencing =
-      shard.where_read("CONSTRAINT_SCHEMA", "TABLE_NAME", [](const RelationRow& r) {
-        return std::any_of(r.constraints.begin(), r.constraints.end(),
-                           [](const auto& k) { return k.second.type == "FOREIGN KEY"; });
-      });
-  if (referencing) {
+  const auto referencing = shard.names_read([](const RelationRow& r) {
+    return std::any_of(r.constraints.begin(), r.constraints.end(),
+                       [](const auto& k) { return k.second.type == "FOREIGN KEY"; });
+  });
+  if (!referencing.empty()) {
     query(c,
           "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE "
           "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
-              *referencing,
+              shard.where("CONSTRAINT_SCHEMA", "TABLE_NAME", referencing),
           [&](const Row& r) {
             RelationRow* t = shard.relation(r.view(0), r.view(1));
             if (!t) return;
@@ -661,9 +660,8 @@ void CatalogReader::read_constraints(Connection& c, Shard& shard) {
     // MariaDB names the table (and says whether the check is a column's);
     // MySQL 8 does not, but its check names are unique in a database (and a
     // MySQL shard is a whole database).
-    const std::string checks = mariadb
-                                   ? *shard.where_read("CONSTRAINT_SCHEMA", "TABLE_NAME", is_table)
-                                   : "CONSTRAINT_SCHEMA = " + literal(shard.database);
+    const std::string checks = mariadb ? shard.where("CONSTRAINT_SCHEMA", "TABLE_NAME", tables)
+                                       : "CONSTRAINT_SCHEMA = " + literal(shard.database);
     query(c,
           fmt::format("SELECT CONSTRAINT_SCHEMA, {}, CONSTRAINT_NAME, CHECK_CLAUSE, {} FROM "
                       "information_schema.CHECK_CONSTRAINTS WHERE {}",
@@ -713,13 +711,13 @@ void CatalogReader::read_indexes(Connection& c, Shard& shard) {
                                       : (m_conn.version_number() >= 80000 ? "IS_VISIBLE" : "NULL");
   const std::string expression =
       !mariadb && m_conn.version_number() >= 80013 ? "EXPRESSION" : "NULL";
-  const auto tables = shard.where_read("TABLE_SCHEMA", "TABLE_NAME", is_table);
-  if (!tables) return;
+  const auto tables = shard.names_read(is_table);
+  if (tables.empty()) return;
   query(c,
         fmt::format("SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, "
                     "COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE, INDEX_COMMENT, {}, {} "
                     "FROM information_schema.STATISTICS WHERE {}",
-                    ignored, expression, *tables),
+                    ignored, expression, shard.where("TABLE_SCHEMA", "TABLE_NAME", tables)),
         [&](const Row& r) {
           RelationRow* t = shard.relation(r.view(0), r.view(1));
           if (!t) return;
